@@ -1,0 +1,196 @@
+"""Tests of the synthetic soiled-page generator (small pages, a few seconds in all)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scanclean_train import synth
+from scanclean_train.synth_dirt import gaussian_blur
+
+SMALL = (160, 120)
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.png"))
+    }
+
+
+def _grey(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        assert im.mode == "L"
+        return np.asarray(im, np.float32) / 255.0
+
+
+def test_synth_imports_neither_tensorflow_nor_skimage():
+    # run in a fresh interpreter so other tests' imports do not count
+    import subprocess
+
+    code = (
+        "import sys, scanclean_train.synth as s; "
+        "bad = [m for m in ('tensorflow', 'keras', 'skimage', 'tf2onnx') if m in sys.modules]; "
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(Path(synth.__file__).parents[1])},
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_same_seed_same_bytes_and_page_independent_of_count(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    synth.write_dataset(a, 3, seed=7, size=SMALL)
+    synth.write_dataset(b, 3, seed=7, size=SMALL)
+    synth.write_dataset(c, 2, seed=7, size=SMALL)
+    da, db, dc = _digest(a), _digest(b), _digest(c)
+    assert len(da) == 6
+    assert da == db
+    # page i does not depend on how many pages were asked for
+    assert all(da[k] == v for k, v in dc.items()) and len(dc) == 4
+
+
+def test_different_seed_different_pages(tmp_path):
+    synth.write_dataset(tmp_path / "a", 2, seed=1, size=SMALL)
+    synth.write_dataset(tmp_path / "b", 2, seed=2, size=SMALL)
+    da, db = _digest(tmp_path / "a"), _digest(tmp_path / "b")
+    assert set(da) == set(db)
+    assert all(da[k] != db[k] for k in da)
+
+
+def test_pairs_have_same_names_and_sizes_and_no_temp_files(tmp_path):
+    written = synth.write_dataset(tmp_path, 3, seed=3, size=(200, 150))
+    clean = sorted(p.name for p in (tmp_path / "clean").iterdir())
+    noisy = sorted(p.name for p in (tmp_path / "noisy").iterdir())
+    assert clean == noisy == sorted(p.name for p in written)
+    for name in clean:
+        with Image.open(tmp_path / "clean" / name) as c, Image.open(tmp_path / "noisy" / name) as n:
+            assert c.size == n.size == (200, 150)
+            assert c.mode == n.mode == "L"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_clean_is_mostly_paper_with_some_ink_and_noisy_differs(seed):
+    clean, noisy = synth.generate_pair(np.random.default_rng(seed), size=(540, 420))
+    assert clean.shape == noisy.shape == (420, 540)
+    assert clean.dtype == noisy.dtype == np.float32
+    assert 0.0 <= clean.min() and clean.max() <= 1.0 and 0.0 <= noisy.min() and noisy.max() <= 1.0
+    assert (clean == 1.0).mean() > 0.70
+    assert (clean < 0.5).mean() > 0.005
+    assert np.sqrt(np.mean((noisy - clean) ** 2)) > 0.03
+    # the paper of the noisy page is not pure white
+    assert (noisy[clean == 1.0] < 1.0).mean() > 0.5
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ink_stays_darker_than_its_local_background(seed):
+    rng = np.random.default_rng(100 + seed)
+    clean, noisy = synth.generate_pair(rng, size=(270, 210), dpi=150)
+    ink = clean < 0.3
+    assert ink.sum() > 50
+    paper = (clean == 1.0).astype(np.float32)
+    # local background = mean of noisy paper pixels in a ~15 px neighbourhood
+    num = gaussian_blur(noisy * paper, 5.0)
+    den = gaussian_blur(paper, 5.0)
+    local_bg = num / np.maximum(den, 1e-3)
+    ok = (noisy[ink] < local_bg[ink] - 0.05).mean()
+    assert ok > 0.8
+
+
+def test_target_keeps_faint_ink_tones():
+    # over many pages the target holds ink at more than one tone (grey pens, stamps, faded)
+    tones = set()
+    for seed in range(8):
+        clean, _ = synth.generate_pair(np.random.default_rng(seed), size=(200, 160))
+        vals = clean[clean < 0.95]
+        tones.update(np.round(np.percentile(vals, [5]) * 10).astype(int).tolist())
+    assert len(tones) >= 2
+
+
+@pytest.mark.parametrize("kind", synth.DIRT_KINDS)
+def test_each_dirt_kind_runs_and_soils(kind):
+    clean, noisy, info = synth.generate(np.random.default_rng(5), size=(200, 160), dirt=[kind])
+    assert info["dirt"] == [kind]
+    assert np.sqrt(np.mean((noisy - clean) ** 2)) > 0.01
+
+
+def test_generates_without_any_font_package(monkeypatch):
+    # CI machines may have no fonts under /usr/share/fonts: Pillow's built-in font must do
+    from scanclean_train import synth_content
+
+    monkeypatch.setattr(synth_content, "available_fonts", lambda: ())
+    clean, noisy = synth.generate_pair(np.random.default_rng(0), size=(300, 200), dpi=120)
+    assert (clean < 0.5).mean() > 0.005
+    assert np.sqrt(np.mean((noisy - clean) ** 2)) > 0.03
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="unknown dirt"):
+        synth.generate(np.random.default_rng(0), size=SMALL, dirt=["mud"])
+    with pytest.raises(ValueError, match="at least"):
+        synth.generate_pair(np.random.default_rng(0), size=(4, 4))
+    with pytest.raises(ValueError, match="count"):
+        synth.write_dataset("/nonexistent-never", -1, seed=0)
+
+
+def test_cli_run_writes_files_and_stats(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    synth.add_arguments(parser)
+    out = tmp_path / "ds"
+    args = parser.parse_args(
+        [
+            "--out",
+            str(out),
+            "--count",
+            "2",
+            "--seed",
+            "4",
+            "--size",
+            "120x100",
+            "--dpi",
+            "100",
+            "--stats",
+            str(out),
+        ]
+    )
+    assert synth.run(args) == 0
+    for sub in ("clean", "noisy"):
+        files = sorted((out / sub).glob("*.png"))
+        assert len(files) == 2
+        assert _grey(files[0]).shape == (100, 120)
+    text = capsys.readouterr().out
+    assert "rmse" in text and str(out)[-20:] in text
+
+
+def test_cli_rejects_missing_out_and_bad_size():
+    parser = argparse.ArgumentParser()
+    synth.add_arguments(parser)
+    assert synth.run(parser.parse_args([])) == 2
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--out", "x", "--size", "big"])
+
+
+def test_dataset_stats_measures_a_known_difference(tmp_path):
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "noisy").mkdir()
+    c = np.full((40, 50), 255, np.uint8)
+    c[10:20, 10:30] = 0
+    n = np.where(c == 255, 204, 51).astype(np.uint8)  # paper 0.8, ink 0.2
+    Image.fromarray(c).save(tmp_path / "clean" / "p.png")
+    Image.fromarray(n).save(tmp_path / "noisy" / "p.png")
+    s = synth.dataset_stats(tmp_path)
+    assert s["n"] == 1
+    assert s["rmse"]["median"] == pytest.approx(0.2, abs=1e-3)
+    assert s["background"]["median"] == pytest.approx(0.8, abs=1e-3)
+    assert s["texture"]["median"] == pytest.approx(0.0, abs=1e-3)
+    assert s["ink"]["median"] == pytest.approx(0.2, abs=1e-3)

@@ -1,0 +1,89 @@
+"""Tests of scanclean.tiling: reflect pad with undo, reflect index, tile grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scanclean.tiling import (
+    crop_window,
+    margin_for,
+    pad_reflect,
+    reflect_index,
+    tile_grid,
+)
+
+
+@pytest.mark.parametrize("shape", [(17, 9), (16, 16), (1, 3), (5, 1)])
+@pytest.mark.parametrize("multiple", [1, 8])
+def test_pad_reflect_and_undo(shape, multiple):
+    img = np.random.default_rng(0).uniform(size=shape).astype(np.float32)
+    padded, undo = pad_reflect(img, multiple)
+    assert padded.shape[0] % multiple == 0 and padded.shape[1] % multiple == 0
+    assert padded.shape[0] - shape[0] < multiple and padded.shape[1] - shape[1] < multiple
+    np.testing.assert_array_equal(undo(padded), img)
+    np.testing.assert_array_equal(
+        padded,
+        np.pad(
+            img, [(0, padded.shape[0] - shape[0]), (0, padded.shape[1] - shape[1])], mode="reflect"
+        ),
+    )
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_reflect_index_matches_numpy_pad(size):
+    data = np.arange(size)
+    idx = np.arange(0, size + 40)
+    expected = np.pad(data, (0, 40), mode="reflect")
+    np.testing.assert_array_equal(data[reflect_index(idx, size)], expected)
+
+
+def test_crop_window_equals_padded_page_slice():
+    img = np.random.default_rng(1).uniform(size=(13, 10)).astype(np.float32)
+    padded, _ = pad_reflect(img, 8)  # (16, 16)
+    for window in [(0, 8, 0, 8), (8, 16, 8, 16), (4, 16, 0, 16), (0, 13, 0, 10)]:
+        y0, y1, x0, x1 = window
+        np.testing.assert_array_equal(crop_window(img, window), padded[y0:y1, x0:x1])
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "tile", "rf", "m"),
+    [(520, 392, 128, 5, 1), (520, 392, 128, 20, 8), (64, 64, 512, 5, 1), (1000, 33, 100, 9, 1)],
+)
+def test_grid_cores_partition_page_with_margin(height, width, tile, rf, m):
+    tiles = tile_grid(height, width, tile, rf, m)
+    margin = margin_for(rf, m)
+    cover = np.zeros((height, width), np.int32)
+    shapes = set()
+    for t in tiles:
+        wy0, wy1, wx0, wx1 = t.window
+        cy0, cy1, cx0, cx1 = t.core
+        shapes.add((wy1 - wy0, wx1 - wx0))
+        assert 0 <= wy0 and wy1 <= height and 0 <= wx0 and wx1 <= width
+        assert wy0 % m == 0 and wx0 % m == 0
+        assert (wy1 - wy0) % m == 0 and (wx1 - wx0) % m == 0
+        # the core is at least `margin` inside its window, except at the page border
+        assert cy0 == 0 or cy0 - wy0 >= margin
+        assert cx0 == 0 or cx0 - wx0 >= margin
+        assert cy1 == height or wy1 - cy1 >= margin
+        assert cx1 == width or wx1 - cx1 >= margin
+        cover[cy0:cy1, cx0:cx1] += 1
+    assert (cover == 1).all()
+    assert len(shapes) == 1  # equal windows (batchable)
+    assert max(shapes.pop()) <= max(tile, m)
+
+
+def test_margin_covers_half_receptive_field_rounded_to_multiple():
+    assert margin_for(5, 1) == 2
+    assert margin_for(20, 8) == 16
+    assert margin_for(1, 1) == 0
+
+
+def test_tile_too_small_for_receptive_field_is_an_error():
+    with pytest.raises(ValueError, match="at least"):
+        tile_grid(400, 400, 60, 61, 1)
+
+
+def test_page_not_multiple_is_an_error():
+    with pytest.raises(ValueError, match="multiple"):
+        tile_grid(100, 100, 64, 5, 8)

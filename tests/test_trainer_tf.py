@@ -1,0 +1,139 @@
+"""Trainer with TensorFlow: architectures, one short fit, export, Keras/ONNX parity, evaluate.
+
+Few and quick: one tiny fit of ``seed`` is shared by the module.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+pytestmark = pytest.mark.tf
+
+from scanclean_train import cli as train_cli  # noqa: E402
+from scanclean_train.model import build_model, build_seed, build_unet, macs_per_pixel  # noqa: E402
+from scanclean_train.train import FitConfig, fit, load_run_model, pad_to_multiple  # noqa: E402
+from tests.conftest import make_page  # noqa: E402
+from tests.test_trainer_data import write_pair_dir  # noqa: E402
+
+
+def test_seed_is_the_reference_architecture():
+    model, info = build_seed()
+    assert model.count_params() == 12_785
+    convs = [lay for lay in model.layers if isinstance(lay, tf.keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [32, 16, 8, 8, 16, 32, 1]
+    assert info.receptive_field == 15 and info.size_multiple == 1
+    assert model(np.ones((1, 13, 17, 1), np.float32)).shape == (1, 13, 17, 1)
+
+
+def test_unknown_architecture_is_refused():
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build_model("resnet-9000")
+
+
+def test_unet_receptive_field_bounds_the_influence_of_a_pixel():
+    """Changing one input pixel changes no output farther than receptive_field // 2."""
+    model, info = build_unet((4, 4, 4, 4))
+    tf.keras.utils.set_random_seed(1)
+    size = 256
+    x = make_page(size, size, seed=2)[None, ..., None]
+    y0 = np.asarray(model(x))[0, ..., 0]
+    x[0, 128, 128, 0] = 1.0 - x[0, 128, 128, 0]
+    changed = np.argwhere(np.abs(np.asarray(model(x))[0, ..., 0] - y0) > 0)
+    reach = int(np.abs(changed - 128).max())
+    assert reach <= info.receptive_field // 2
+    assert reach > info.receptive_field // 4  # the stated field is not wildly loose
+    assert info.size_multiple == 8 and macs_per_pixel(model) > 0
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A 2-epoch fit of ``seed`` on generated pairs in two background groups."""
+    root = tmp_path_factory.mktemp("train")
+    names = [f"{i}.png" for i in range(6)]
+    data = write_pair_dir(root / "data", names, size=(48, 40),
+                          groups={"a": names[:4], "b": names[4:]})
+    config = FitConfig(data=[str(data)], arch="seed", epochs=2, steps_per_epoch=3, batch_size=4,
+                       patch=32, val_groups=["b"], seed=5, threads=1)
+    result = fit(config, root / "run", log=lambda line: None)
+    return root, data, result
+
+
+def test_fit_writes_the_run_folder(tiny_run):
+    root, _, result = tiny_run
+    run = root / "run"
+    record = json.loads((run / "config.json").read_text())
+    assert record["config"]["split"]["val_groups"] == ["data/b"]
+    assert record["config"]["split"]["val_pages"] == ["4.png", "5.png"]
+    assert record["parameters"] == 12_785
+    rows = (run / "history.csv").read_text().strip().splitlines()
+    assert rows[0].startswith("epoch,loss,val_loss,val_rmse") and len(rows) == 3
+    assert np.isfinite(result["best_val_rmse"]) and result["best_epoch"] in (1, 2)
+    assert load_run_model(run / "model.keras").count_params() == 12_785
+
+
+def test_export_matches_keras_on_an_odd_page_and_carries_metadata(tiny_run):
+    ort = pytest.importorskip("onnxruntime")
+    import onnx
+
+    root, _, _ = tiny_run
+    out = root / "seed.onnx"
+    assert train_cli.main(["export", str(root / "run" / "model.keras"), "--out", str(out),
+                           "--name", "seed-test", "--version", "7"]) == 0
+    meta = {p.key: p.value for p in onnx.load(out).metadata_props}
+    for key in ("name", "version", "architecture", "receptive_field", "size_multiple",
+                "value_range", "training_data", "validation", "metrics"):
+        assert meta[key], key
+    assert meta["name"] == "seed-test" and meta["receptive_field"] == "15"
+    assert "data/b" in meta["validation"]
+    assert "best_val_rmse" in json.loads(meta["metrics"])
+    page = make_page(37, 53, seed=9)[None, ..., None]
+    keras_out = np.asarray(load_run_model(root / "run" / "model.keras")(page))
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    onnx_out = session.run(None, {session.get_inputs()[0].name: page})[0]
+    assert onnx_out.shape == page.shape
+    np.testing.assert_allclose(onnx_out, keras_out, atol=1e-5)
+
+
+def test_unet_exports_with_dynamic_size_and_matches_keras():
+    ort = pytest.importorskip("onnxruntime")
+    from scanclean_train.export import to_onnx_bytes
+
+    model, info = build_unet((4, 8, 8, 8))
+    session = ort.InferenceSession(to_onnx_bytes(model), providers=["CPUExecutionProvider"])
+    for h, w in ((37, 53), (61, 29)):
+        page = pad_to_multiple(make_page(h, w, seed=h), info.size_multiple)[None, ..., None]
+        np.testing.assert_allclose(session.run(None, {"input": page})[0], np.asarray(model(page)), atol=1e-5)
+
+
+def test_evaluate_reports_model_and_baselines(tiny_run, capsys):
+    root, data, _ = tiny_run
+    out = root / "seed-eval.onnx"
+    train_cli.main(["export", str(root / "run" / "model.keras"), "--out", str(out)])
+    capsys.readouterr()
+    assert train_cli.main(["evaluate", "--model", str(out), "--data", str(data),
+                           "--groups", "b", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["pages"] == 2 and report["groups"] == ["data/b"]
+    assert set(report["methods"]) == {"seed-eval", "identity", "classical"}
+    assert report["rmse"] == report["methods"]["seed-eval"]["rmse"]
+    # the identity baseline is the plain RMSE of the noisy pages
+    from scanclean_train.data import find_pairs, load_images
+    pages = [p for p in find_pairs(data) if p.group == "data/b"]
+    sq = sum(float(np.sum((n.astype(np.float64) - c) ** 2)) for n, c in load_images(pages))
+    px = sum(c.size for _, c in load_images(pages))
+    assert report["methods"]["identity"]["rmse"] == pytest.approx(np.sqrt(sq / px), rel=1e-6)
+
+
+def test_fit_usage_errors_exit_2(tmp_path):
+    with pytest.raises(SystemExit) as err:
+        train_cli.main(["fit", "--out", str(tmp_path)])
+    assert err.value.code == 2
+
+
+def test_bad_data_dir_exits_1_with_the_reason(tmp_path, capsys):
+    assert train_cli.main(["fit", "--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 1
+    assert "noisy/ and clean/" in capsys.readouterr().err

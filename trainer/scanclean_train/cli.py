@@ -1,0 +1,154 @@
+"""``scanclean-train``: fit, export, evaluate and synthesize denoising autoencoders.
+
+Subcommands::
+
+    scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet} --out RUN ...
+    scanclean-train export RUN/model.keras --out MODEL.onnx [--name NAME] [--version V]
+    scanclean-train evaluate --model MODEL.onnx --data DIR [--groups G,G] [--json]
+    scanclean-train synth --out DIR --count N [--seed S] [--size WxH] [--dpi N]
+
+Exit codes: 0 success, 1 failure (bad data, bad model), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def split_list(text: str) -> list[str]:
+    """``"a,b, c"`` -> ``["a", "b", "c"]``."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def add_fit(sub) -> None:
+    from .model import ARCHITECTURES, DEFAULT_ARCH
+    from .train import LOSSES
+
+    p = sub.add_parser("fit", help="train a model on paired scans; writes RUN/model.keras, history.csv, config.json")
+    p.add_argument("--data", action="append", required=True, metavar="DIR",
+                   help="data dir with noisy/ and clean/ (repeatable; validation groups come from the first)")
+    p.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCH)
+    p.add_argument("--out", required=True, metavar="RUN", help="run folder")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--steps", type=int, default=100, help="batches per epoch")
+    p.add_argument("--patch", type=int, default=128, metavar="PX")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--loss", choices=sorted(LOSSES), default="mse")
+    p.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (cosine decay)")
+    p.add_argument("--val-groups", type=split_list, default=None, metavar="G,G",
+                   help="background groups held out for validation (default: 20%% of groups by seed)")
+    p.add_argument("--val-pages", type=int, default=16, help="held-out pages scored per epoch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-augment", action="store_true", help="plain random crops only")
+    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget (min)")
+    p.add_argument("--threads", type=int, default=None)
+
+
+def run_fit(args) -> int:
+    from .train import FitConfig, fit
+
+    config = FitConfig(
+        data=[os.path.abspath(d) for d in args.data], arch=args.arch, epochs=args.epochs,
+        steps_per_epoch=args.steps, batch_size=args.batch_size, patch=args.patch, loss=args.loss,
+        learning_rate=args.lr, val_groups=args.val_groups, seed=args.seed,
+        augment=not args.no_augment, max_minutes=args.max_minutes,
+        val_pages_per_epoch=args.val_pages, threads=args.threads,
+    )
+    result = fit(config, args.out, log=lambda line: print(line, flush=True))
+    print(json.dumps(result))
+    return 0
+
+
+def add_export(sub) -> None:
+    p = sub.add_parser("export", help="export RUN/model.keras to ONNX with metadata")
+    p.add_argument("model", metavar="RUN/model.keras")
+    p.add_argument("--out", required=True, metavar="MODEL.onnx")
+    p.add_argument("--name", default=None)
+    p.add_argument("--version", default="1")
+    p.add_argument("--description", default="")
+    p.add_argument("--metrics", default=None, metavar="JSON_FILE",
+                   help="validation figures to store (e.g. the output of evaluate --json)")
+
+
+def run_export(args) -> int:
+    from .export import export
+
+    metrics = None
+    if args.metrics:
+        with open(args.metrics) as fh:
+            metrics = json.load(fh)
+    metadata = export(args.model, args.out, name=args.name, version=args.version,
+                      metrics=metrics, description=args.description)
+    for key, value in metadata.items():
+        print(f"{key}: {value}")
+    return 0
+
+
+def add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="RMSE/PSNR/SSIM of a model and baselines on paired pages")
+    p.add_argument("--model", required=True, action="append", metavar="MODEL.onnx",
+                   help="ONNX model (repeatable)")
+    p.add_argument("--data", required=True, metavar="DIR")
+    p.add_argument("--groups", type=split_list, default=None, metavar="G,G",
+                   help="only these background groups (e.g. the held-out ones)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--per-page", action="store_true", help="print per-page figures too")
+    p.add_argument("--tile", type=int, default=512, metavar="PX")
+    p.add_argument("--threads", type=int, default=None)
+
+
+def run_evaluate(args) -> int:
+    from .evaluate import evaluate_dir, format_report
+
+    report = evaluate_dir(args.model, args.data, groups=args.groups, tile=args.tile, threads=args.threads)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report, per_page=args.per_page))
+    return 0
+
+
+def add_synth(sub) -> None:
+    from . import synth
+
+    p = sub.add_parser("synth", help="generate synthetic soiled/clean page pairs")
+    synth.add_arguments(p)
+
+
+def run_synth(args) -> int:
+    from . import synth
+
+    return synth.run(args)
+
+
+COMMANDS = {"fit": (add_fit, run_fit), "export": (add_export, run_export),
+            "evaluate": (add_evaluate, run_evaluate), "synth": (add_synth, run_synth)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``scanclean-train`` argument parser."""
+    parser = argparse.ArgumentParser(prog="scanclean-train", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add, _ in COMMANDS.values():
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``scanclean-train``; returns the exit code (0 ok, 1 failure, 2 usage)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    from .data import DataError
+
+    try:
+        return COMMANDS[args.command][1](args)
+    except (DataError, FileNotFoundError, ValueError) as exc:
+        print(f"scanclean-train {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""Paired scans: discovery, background groups, held-out split and training patches.
+
+A data directory holds ``noisy/`` and ``clean/`` with the same file names (the Kaggle
+"Denoising Dirty Documents" layout ``train/`` + ``train_cleaned/`` is accepted too). An
+optional ``backgrounds.json`` (``{"groups": {"G": ["1.png", ...]}}``) says which pages share
+one stained background; validation holds out whole groups so no background is seen on
+both sides of the split. Pages of a directory without it are each their own group.
+
+Everything here is numpy + Pillow; only :func:`make_patch_dataset` imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from scipy import ndimage
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+LAYOUTS = (("noisy", "clean"), ("train", "train_cleaned"))
+
+
+class DataError(ValueError):
+    """A data directory or one of its files cannot be used (the message names it)."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One noisy/clean page pair.
+
+    Attributes
+    ----------
+    noisy, clean : Path
+        The two image files (same name, same size).
+    group : str
+        Background group, ``"<data dir name>/<group>"``; pages of one group share a stained
+        background.
+    """
+
+    noisy: Path
+    clean: Path
+    group: str
+
+    @property
+    def name(self) -> str:
+        """File name shared by both sides."""
+        return self.noisy.name
+
+
+def read_grey(path: Path) -> np.ndarray:
+    """Read an image file as grey.
+
+    Parameters
+    ----------
+    path : Path
+        Any image Pillow reads (RGB with equal channels is fine).
+
+    Returns
+    -------
+    (H, W) float32 in [0, 1], 1 = paper.
+
+    Raises
+    ------
+    DataError
+        The file cannot be read or decoded (the message names it).
+    """
+    try:
+        with Image.open(path) as im:
+            im.load()
+            grey = im.convert("L")
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read image ({exc})") from exc
+    return np.asarray(grey, dtype=np.float32) / 255.0
+
+
+def find_layout(data_dir: Path) -> tuple[Path, Path]:
+    """Return the ``(noisy_dir, clean_dir)`` of a data directory.
+
+    Raises
+    ------
+    DataError
+        Neither ``noisy/`` + ``clean/`` nor ``train/`` + ``train_cleaned/`` exists.
+    """
+    for noisy, clean in LAYOUTS:
+        if (data_dir / noisy).is_dir() and (data_dir / clean).is_dir():
+            return data_dir / noisy, data_dir / clean
+    raise DataError(
+        f"{data_dir}: expected sub-folders noisy/ and clean/ (or train/ and train_cleaned/)"
+    )
+
+
+def _image_names(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+
+
+def read_groups(data_dir: Path) -> dict[str, str]:
+    """Map file name -> background group from ``backgrounds.json`` (empty if absent)."""
+    path = data_dir / "backgrounds.json"
+    if not path.exists():
+        return {}
+    try:
+        groups = json.loads(path.read_text())["groups"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: not a backgrounds file with a 'groups' object ({exc})") from exc
+    return {name: str(group) for group, names in groups.items() for name in names}
+
+
+def find_pairs(data_dir: Path | str) -> list[Pair]:
+    """List the pairs of a data directory, checked.
+
+    Every noisy page needs a clean partner of the same name and size, and every file
+    must decode.
+
+    Parameters
+    ----------
+    data_dir : Path or str
+        Folder with ``noisy/`` + ``clean/`` (or ``train/`` + ``train_cleaned/``).
+
+    Returns
+    -------
+    list of Pair, sorted by file name.
+
+    Raises
+    ------
+    DataError
+        Missing folder or partner, size mismatch, unreadable file: the message names the
+        file and the reason.
+    """
+    data_dir = Path(data_dir)
+    noisy_dir, clean_dir = find_layout(data_dir)
+    noisy_names, clean_names = _image_names(noisy_dir), _image_names(clean_dir)
+    if not noisy_names:
+        raise DataError(f"{noisy_dir}: no images")
+    for missing_side, names in ((clean_dir, noisy_names - clean_names), (noisy_dir, clean_names - noisy_names)):
+        if names:
+            raise DataError(f"{missing_side / sorted(names)[0]}: missing partner file")
+    groups = read_groups(data_dir)
+    pairs = []
+    for name in sorted(noisy_names, key=_natural_key):
+        pair = Pair(noisy_dir / name, clean_dir / name, f"{data_dir.name}/{groups.get(name, name)}")
+        sizes = []
+        for path in (pair.noisy, pair.clean):
+            try:
+                with Image.open(path) as im:
+                    sizes.append(im.size)
+            except (OSError, UnidentifiedImageError) as exc:
+                raise DataError(f"{path}: cannot read image ({exc})") from exc
+        if sizes[0] != sizes[1]:
+            raise DataError(
+                f"{pair.noisy}: size {sizes[0][0]}x{sizes[0][1]} px differs from its clean "
+                f"partner's {sizes[1][0]}x{sizes[1][1]} px"
+            )
+        pairs.append(pair)
+    return pairs
+
+
+def _natural_key(name: str) -> tuple:
+    stem = Path(name).stem
+    return (0, int(stem), name) if stem.isdigit() else (1, 0, name)
+
+
+def choose_val_groups(groups: list[str], fraction: float, seed: int) -> list[str]:
+    """Pick whole background groups for validation, deterministically by seed.
+
+    Parameters
+    ----------
+    groups : list of str
+        The distinct group names.
+    fraction : float
+        Share of groups to hold out (at least one group is held out, and one kept).
+    seed : int
+        Same seed, same groups.
+
+    Returns
+    -------
+    list of str, sorted.
+    """
+    distinct = sorted(set(groups))
+    if len(distinct) < 2:
+        raise DataError("need at least two background groups to hold one out for validation")
+    n_val = min(len(distinct) - 1, max(1, round(fraction * len(distinct))))
+    rng = np.random.default_rng(seed)
+    return sorted(rng.choice(distinct, size=n_val, replace=False).tolist())
+
+
+def match_groups(pairs: list[Pair], names: list[str]) -> set[str]:
+    """The full group names of ``pairs`` that ``names`` refer to (with or without prefix).
+
+    Raises
+    ------
+    DataError
+        A name matches no group.
+    """
+    known = {p.group for p in pairs}
+    wanted: set[str] = set()
+    for g in names:
+        matches = {k for k in known if k == g or k.split("/", 1)[1] == g}
+        if not matches:
+            raise DataError(f"background group {g!r} not found; groups: {sorted(known)}")
+        wanted |= matches
+    return wanted
+
+
+def split_pairs(
+    pairs: list[Pair], val_groups: list[str]
+) -> tuple[list[Pair], list[Pair]]:
+    """Split pairs into train and validation by whole background groups.
+
+    A group name may be given with or without its ``"<data dir>/"`` prefix.
+
+    Raises
+    ------
+    DataError
+        A named group does not exist, or a side would be empty.
+    """
+    wanted = match_groups(pairs, val_groups)
+    train = [p for p in pairs if p.group not in wanted]
+    val = [p for p in pairs if p.group in wanted]
+    if not train or not val:
+        raise DataError("the split leaves no training or no validation pages")
+    return train, val
+
+
+def load_images(pairs: list[Pair]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Read pairs into memory as ``(noisy, clean)``, each (H, W) float32 in [0, 1]."""
+    return [(read_grey(p.noisy), read_grey(p.clean)) for p in pairs]
+
+
+# --- augmentation -------------------------------------------------------------------------
+# Why these (measured, see ../shared/design/layout.md and models/README.md): a DAE trained
+# only on NoisyOffice's low-resolution black print erased grey and brown handwriting on real
+# 300-dpi scans. Input-only ink fading teaches it that faint ink is ink; scale jitter shows
+# it strokes as thick as a 300-600 dpi scan has; tone jitter covers grey paper and ink.
+
+
+def crop_scaled(noisy: np.ndarray, clean: np.ndarray, patch: int, scale: float, rng: np.random.Generator):
+    """Cut a random window of ``patch / scale`` px and resize it up to ``patch`` px.
+
+    Emulates a scan at ``scale`` times the resolution (scale jitter). Both sides get the
+    same crop; bilinear resampling.
+
+    Returns
+    -------
+    noisy, clean : (patch, patch) float32
+    """
+    h, w = noisy.shape
+    side = int(round(patch / scale))
+    side = max(8, min(side, h, w))
+    y = int(rng.integers(0, h - side + 1))
+    x = int(rng.integers(0, w - side + 1))
+    out = []
+    for img in (noisy, clean):
+        win = img[y : y + side, x : x + side]
+        if side != patch:
+            win = np.asarray(
+                Image.fromarray(win, mode="F").resize((patch, patch), Image.Resampling.BILINEAR)
+            )
+        out.append(win.astype(np.float32, copy=False))
+    return out[0], out[1]
+
+
+def fade_ink(noisy: np.ndarray, clean: np.ndarray, amount: float) -> np.ndarray:
+    """Move the ink pixels of the noisy patch toward the local background (input only).
+
+    The local background is a 9 px grey dilation of the noisy patch (ink is darker than
+    paper, so a maximum filter wipes it out). Ink is where the clean patch is below 0.75.
+
+    Parameters
+    ----------
+    noisy, clean : (H, W) float32 in [0, 1]
+    amount : float in [0, 1]
+        0 leaves the patch, 1 turns ink into background.
+
+    Returns
+    -------
+    (H, W) float32 in [0, 1]: the faded noisy patch; the target stays as it was.
+    """
+    background = ndimage.maximum_filter(noisy, size=9)
+    ink = np.clip((0.75 - clean) / 0.5, 0.0, 1.0)  # soft mask: 1 on ink cores, 0 on paper
+    return (noisy + amount * ink * (background - noisy)).astype(np.float32)
+
+
+def jitter_tone(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random contrast and paper-level change of the noisy patch (input only).
+
+    ``out = paper * (1 - contrast * (1 - noisy))`` with contrast in [0.6, 1.1] and paper in
+    [0.75, 1.0]: greyer paper, weaker ink.
+    """
+    contrast = rng.uniform(0.6, 1.1)
+    paper = rng.uniform(0.75, 1.0)
+    return np.clip(paper * (1.0 - contrast * (1.0 - noisy)), 0.0, 1.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Augmentation settings (probabilities and ranges); ``Augment.none()`` turns all off."""
+
+    max_scale: float = 3.0
+    p_scale: float = 0.5
+    p_fade: float = 0.4
+    max_fade: float = 0.75
+    p_tone: float = 0.4
+    flips: bool = True
+
+    @classmethod
+    def none(cls) -> Augment:
+        """No augmentation: plain random crops."""
+        return cls(max_scale=1.0, p_scale=0.0, p_fade=0.0, p_tone=0.0, flips=False)
+
+
+def sample_patch(
+    pages: list[tuple[np.ndarray, np.ndarray]],
+    patch: int,
+    rng: np.random.Generator,
+    augment: Augment,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw one augmented training patch pair.
+
+    Returns
+    -------
+    noisy, clean : (patch, patch) float32 in [0, 1]
+    """
+    noisy, clean = pages[int(rng.integers(len(pages)))]
+    scale = rng.uniform(1.0, augment.max_scale) if rng.random() < augment.p_scale else 1.0
+    x, y = crop_scaled(noisy, clean, patch, scale, rng)
+    if rng.random() < augment.p_fade:
+        x = fade_ink(x, y, rng.uniform(0.2, augment.max_fade))
+    if rng.random() < augment.p_tone:
+        x = jitter_tone(x, rng)
+    if augment.flips:
+        if rng.random() < 0.5:
+            x, y = x[:, ::-1], y[:, ::-1]
+        if rng.random() < 0.5:
+            x, y = x[::-1], y[::-1]
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def make_patch_dataset(
+    pages: list[tuple[np.ndarray, np.ndarray]],
+    patch: int,
+    batch_size: int,
+    steps: int,
+    seed: int,
+    augment: Augment,
+):
+    """A ``tf.data.Dataset`` of augmented patch batches for one epoch.
+
+    Same seed, same patches. Yields ``(noisy, clean)``, each (batch, patch, patch, 1)
+    float32 in [0, 1].
+    """
+    import tensorflow as tf
+
+    def generate():
+        rng = np.random.default_rng(seed)
+        for _ in range(steps):
+            xs, ys = zip(*(sample_patch(pages, patch, rng, augment) for _ in range(batch_size)), strict=True)
+            yield np.stack(xs)[..., None], np.stack(ys)[..., None]
+
+    spec = tf.TensorSpec((batch_size, patch, patch, 1), tf.float32)
+    return tf.data.Dataset.from_generator(generate, output_signature=(spec, spec)).prefetch(2)

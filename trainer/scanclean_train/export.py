@@ -1,0 +1,139 @@
+"""Export a trained Keras DAE to ONNX with tf2onnx, with the model facts in its metadata.
+
+The ONNX input is ``input``: (N, H, W, 1) float32 in [0, 1] with dynamic N, H, W (opset
+17); the output has the same shape. ``metadata_props`` carry what the app reads (see
+docs/architecture.md): name, version, architecture, receptive_field, size_multiple,
+value_range, training_data, validation, metrics (JSON), macs_per_pixel, description.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+VALUE_RANGE = "0-1, 1 = paper"
+
+
+def run_record(model_path: Path) -> dict:
+    """The run's ``config.json`` beside a ``model.keras`` (empty dict if absent)."""
+    path = Path(model_path).parent / "config.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def describe_training(record: dict) -> tuple[str, str]:
+    """``(training_data, validation)`` sentences for the metadata, from a run record."""
+    config = record.get("config", {})
+    split = config.get("split", {})
+    dirs = [Path(d).name for d in config.get("data", [])]
+    training = (
+        f"paired scans from {', '.join(dirs) or 'unknown'}; "
+        f"training groups: {', '.join(split.get('train_groups', [])) or 'unknown'}"
+        + (f"; plus {split['extra_training_pages']} pages from the other data dirs" if split.get("extra_training_pages") else "")
+        + ". NoisyOffice: UCI Machine Learning Repository, CC BY 4.0."
+    )
+    validation = (
+        "held-out whole background groups (no background on both sides): "
+        + (", ".join(split.get("val_groups", [])) or "unknown")
+    )
+    return training, validation
+
+
+def to_onnx_bytes(model, opset: int = 17) -> bytes:
+    """Convert a Keras model to a serialized ONNX model with dynamic N, H, W.
+
+    Raises
+    ------
+    RuntimeError
+        tf2onnx failed (its message is kept).
+    """
+    import tensorflow as tf
+    import tf2onnx
+
+    spec = (tf.TensorSpec((None, None, None, 1), tf.float32, name="input"),)
+    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=opset)
+    return proto.SerializeToString()
+
+
+def set_metadata(onnx_bytes: bytes, metadata: dict[str, str]) -> bytes:
+    """Return the ONNX model with ``metadata_props`` set (values become strings)."""
+    import onnx
+
+    proto = onnx.load_from_string(onnx_bytes)
+    del proto.metadata_props[:]
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value if isinstance(value, str) else json.dumps(value)
+    proto.producer_name = "scanclean-train"
+    return proto.SerializeToString()
+
+
+def write_atomic(data: bytes, out: Path) -> None:
+    """Write bytes to ``out`` via a temp file in the same folder and ``os.replace``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export(
+    model_path: Path | str,
+    out: Path | str,
+    name: str | None = None,
+    version: str = "1",
+    metrics: dict | None = None,
+    description: str = "",
+) -> dict[str, str]:
+    """Export ``RUN/model.keras`` to ONNX with metadata.
+
+    Parameters
+    ----------
+    model_path : Path or str
+        A ``model.keras`` written by ``scanclean_train.train.fit``; its ``config.json`` is
+        read for the architecture, data and split.
+    out : Path or str
+        The ``.onnx`` file to write (atomically).
+    name, version, description : str
+        Model facts for the metadata; ``name`` defaults to the output file's stem.
+    metrics : dict, optional
+        Validation figures; defaults to the run's best validation RMSE.
+
+    Returns
+    -------
+    dict of str: the metadata written.
+    """
+    from .model import macs_per_pixel
+    from .train import load_run_model
+
+    model_path, out = Path(model_path), Path(out)
+    model = load_run_model(model_path)
+    record = run_record(model_path)
+    arch = record.get("architecture", {})
+    if not arch:
+        raise ValueError(f"{model_path}: no config.json beside it; cannot state receptive field and size multiple")
+    training, validation = describe_training(record)
+    if metrics is None:
+        result = record.get("result", {})
+        metrics = {k: result[k] for k in ("best_val_rmse", "identity_val_rmse") if k in result}
+    metadata = {
+        "name": name or out.stem,
+        "version": version,
+        "architecture": arch["name"],
+        "receptive_field": str(arch["receptive_field"]),
+        "size_multiple": str(arch["size_multiple"]),
+        "value_range": VALUE_RANGE,
+        "training_data": training,
+        "validation": validation,
+        "metrics": json.dumps(metrics),
+        "macs_per_pixel": str(macs_per_pixel(model)),
+        "parameters": str(model.count_params()),
+        "description": description,
+    }
+    write_atomic(set_metadata(to_onnx_bytes(model), metadata), out)
+    return metadata

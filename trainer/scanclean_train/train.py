@@ -1,0 +1,257 @@
+"""Fit a denoising autoencoder on patches and keep the best checkpoint by validation RMSE.
+
+A run folder gets ``model.keras`` (best validation RMSE), ``history.csv`` (per epoch:
+train loss, validation loss and RMSE on whole held-out pages) and ``config.json`` (every
+setting, the data paths, the split and the library versions). Same seed and data give
+the same split and the same patches.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import data as data_mod
+
+
+@dataclass
+class FitConfig:
+    """Every setting of a training run (written to ``config.json``).
+
+    Attributes
+    ----------
+    data : list of str
+        Data directories. Validation groups come from the first one; the others
+        (synthetic pages, say) are used for training only.
+    arch : str
+        Architecture name (``scanclean_train.model.ARCHITECTURES``).
+    epochs, steps_per_epoch, batch_size : int
+    patch : int
+        Training patch side (px).
+    loss : str
+        ``mse``, ``mae`` or ``ink-mse`` (MSE with ink pixels, clean < 0.5, weighted 4x).
+    learning_rate : float
+        Adam's initial learning rate; cosine decay to 5 % over the run.
+    val_groups : list of str or None
+        Held-out background groups; None picks ``val_fraction`` of the groups by seed.
+    val_pages_per_epoch : int
+        Whole held-out pages scored after each epoch to pick the best checkpoint (a fixed,
+        evenly spread subset; ``scanclean-train evaluate`` scores them all).
+    max_minutes : float or None
+        Stop after the epoch that passes this wall-clock budget (min).
+    threads : int or None
+        TensorFlow intra-op threads (None: all cores).
+    augment : bool
+        Scale jitter, input-only ink fading and tone jitter (see ``data.Augment``).
+    """
+
+    data: list[str]
+    arch: str = "unet"
+    epochs: int = 30
+    steps_per_epoch: int = 100
+    batch_size: int = 16
+    patch: int = 128
+    loss: str = "mse"
+    learning_rate: float = 1e-3
+    val_groups: list[str] | None = None
+    val_fraction: float = 0.2
+    seed: int = 0
+    augment: bool = True
+    max_minutes: float | None = None
+    val_pages_per_epoch: int = 16
+    threads: int | None = None
+    split: dict = field(default_factory=dict)
+
+
+def ink_weighted_mse(y_true, y_pred):
+    """MSE where ink pixels (target < 0.5) count 4 times: erasing ink costs more."""
+    from keras import ops
+
+    weight = 1.0 + 3.0 * ops.cast(y_true < 0.5, "float32")
+    return ops.mean(weight * ops.square(y_true - y_pred))
+
+
+LOSSES = {"mse": "mse", "mae": "mae", "ink-mse": ink_weighted_mse}
+
+
+def pad_to_multiple(img: np.ndarray, multiple: int) -> np.ndarray:
+    """Reflect-pad an (H, W) page at the bottom and right to multiples of ``multiple`` px."""
+    h, w = img.shape
+    return np.pad(img, ((0, -h % multiple), (0, -w % multiple)), mode="reflect")
+
+
+def make_predictor(model):
+    """A compiled inference function ``(1, H, W, 1) float32 -> (1, H, W, 1)`` for ``model``."""
+    import tensorflow as tf
+
+    return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+
+def predict_page(predictor, noisy: np.ndarray, multiple: int) -> np.ndarray:
+    """Run a model (or a :func:`make_predictor` function) on one whole page.
+
+    Parameters
+    ----------
+    noisy : (H, W) float32 in [0, 1]
+
+    Returns
+    -------
+    (H, W) float32 in [0, 1]
+    """
+    h, w = noisy.shape
+    out = predictor(pad_to_multiple(noisy, multiple)[None, ..., None])
+    return np.asarray(out)[0, :h, :w, 0]
+
+
+def page_rmse(predictor, pages: list[tuple[np.ndarray, np.ndarray]], multiple: int) -> float:
+    """Pooled RMSE over whole pages (every pixel of every page counts once)."""
+    sq, n = 0.0, 0
+    for noisy, clean in pages:
+        diff = predict_page(predictor, noisy, multiple) - clean
+        sq += float(np.sum(diff.astype(np.float64) ** 2))
+        n += diff.size
+    return float(np.sqrt(sq / n))
+
+
+def identity_rmse(pages: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Pooled RMSE of the noisy pages as they are (the identity baseline)."""
+    sq = sum(float(np.sum((n.astype(np.float64) - c) ** 2)) for n, c in pages)
+    return float(np.sqrt(sq / sum(c.size for _, c in pages)))
+
+
+def prepare_split(config: FitConfig) -> tuple[list, list]:
+    """Find pairs in every data dir and split the first by background groups.
+
+    Fills ``config.split`` with the group and page names of both sides.
+
+    Returns
+    -------
+    train_pairs, val_pairs : list of data.Pair
+    """
+    first = data_mod.find_pairs(config.data[0])
+    extra = [p for d in config.data[1:] for p in data_mod.find_pairs(d)]
+    val_groups = config.val_groups or data_mod.choose_val_groups(
+        [p.group for p in first], config.val_fraction, config.seed
+    )
+    train, val = data_mod.split_pairs(first, val_groups)
+    config.split = {
+        "val_groups": sorted({p.group for p in val}),
+        "train_groups": sorted({p.group for p in train}),
+        "val_pages": [p.name for p in val],
+        "extra_training_pages": len(extra),
+    }
+    return train + extra, val
+
+
+def versions() -> dict:
+    """Library versions for the run record."""
+    import keras
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
+
+
+def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
+    """Train a model and write the run folder.
+
+    Parameters
+    ----------
+    config : FitConfig
+    out_dir : Path or str
+        Run folder (created). Gets ``model.keras``, ``history.csv``, ``config.json``.
+    log : callable
+        Receives one line of text per epoch.
+
+    Returns
+    -------
+    dict with ``best_val_rmse``, ``identity_val_rmse``, ``best_epoch``, ``seconds``.
+
+    Raises
+    ------
+    data.DataError
+        Unusable data directory (the message names the file).
+    """
+    import keras
+    import tensorflow as tf
+
+    from .model import build_model, macs_per_pixel
+
+    if config.threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(config.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(config.threads)
+        except RuntimeError:  # TensorFlow already started in this process: keep its threads
+            log(f"note: TensorFlow already initialised; --threads {config.threads} not applied")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    train_pairs, val_pairs = prepare_split(config)
+    train_pages = data_mod.load_images(train_pairs)
+    val_pages = data_mod.load_images(val_pairs)
+    step = max(1, len(val_pages) // max(1, config.val_pages_per_epoch))
+    val_subset = val_pages[::step][: config.val_pages_per_epoch]
+    model, info = build_model(config.arch)
+    predictor = make_predictor(model)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, config.epochs * config.steps_per_epoch, alpha=0.05
+    )
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[config.loss], jit_compile=True)
+    augment = data_mod.Augment() if config.augment else data_mod.Augment.none()
+    baseline = identity_rmse(val_subset)
+    record = {
+        "config": asdict(config),
+        "architecture": asdict(info),
+        "parameters": model.count_params(),
+        "macs_per_pixel": macs_per_pixel(model),
+        "identity_val_rmse": baseline,
+        "versions": versions(),
+    }
+    (out_dir / "config.json").write_text(json.dumps(record, indent=2))
+    log(f"{len(train_pairs)} training pages, {len(val_pairs)} validation pages "
+        f"({', '.join(config.split['val_groups'])}); identity RMSE {baseline:.4f} "
+        f"on the {len(val_subset)} pages scored per epoch")
+
+    best, best_epoch, start = float("inf"), -1, time.monotonic()
+    with open(out_dir / "history.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["epoch", "loss", "val_loss", "val_rmse", "seconds"])
+        for epoch in range(config.epochs):
+            patches = data_mod.make_patch_dataset(
+                train_pages, config.patch, config.batch_size, config.steps_per_epoch,
+                seed=config.seed * 100_003 + epoch, augment=augment,
+            )
+            history = model.fit(patches.repeat(), epochs=1, steps_per_epoch=config.steps_per_epoch,
+                                shuffle=False, verbose=0)
+            loss = history.history["loss"][-1]
+            val_rmse = page_rmse(predictor, val_subset, info.size_multiple)
+            elapsed = time.monotonic() - start
+            writer.writerow([epoch + 1, f"{loss:.6f}", f"{val_rmse**2:.6f}", f"{val_rmse:.6f}", f"{elapsed:.0f}"])
+            fh.flush()
+            if val_rmse < best:
+                best, best_epoch = val_rmse, epoch + 1
+                model.save(out_dir / "model.keras")
+            log(f"epoch {epoch + 1}/{config.epochs}: loss {loss:.5f}  val RMSE {val_rmse:.4f}"
+                f"  (best {best:.4f} @ {best_epoch}, identity {baseline:.4f})  {elapsed:.0f} s")
+            if config.max_minutes and elapsed > 60 * config.max_minutes:
+                log(f"stopping: time budget of {config.max_minutes} min reached")
+                break
+    result = {"best_val_rmse": best, "identity_val_rmse": baseline, "best_epoch": best_epoch,
+              "seconds": round(time.monotonic() - start, 1)}
+    record["result"] = result
+    (out_dir / "config.json").write_text(json.dumps(record, indent=2))
+    return result
+
+
+def load_run_model(path: Path | str):
+    """Load a ``model.keras`` written by :func:`fit` (custom layers registered)."""
+    import keras
+
+    from . import model as _model  # noqa: F401  (registers ResidualSigmoid)
+
+    return keras.models.load_model(path, custom_objects={"ink_weighted_mse": ink_weighted_mse})
