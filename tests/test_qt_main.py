@@ -147,13 +147,16 @@ def test_drag_enter_accepts_urls_only(make_window, tmp_path):
     text_only.setText("just text")
     results = []
     for mime in (with_urls, text_only):
-        event = QDragEnterEvent(
-            window.rect().center(),
+        rest = (
             Qt.DropAction.CopyAction,
             mime,
             Qt.MouseButton.LeftButton,
             Qt.KeyboardModifier.NoModifier,
         )
+        try:  # PySide6 >= 6.12 takes a QPointF (the QPoint form is deprecated)
+            event = QDragEnterEvent(QPointF(window.rect().center()), *rest)
+        except TypeError:  # older PySide6: QPoint only
+            event = QDragEnterEvent(window.rect().center(), *rest)
         window.dragEnterEvent(event)
         results.append(event.isAccepted())
     assert results == [True, False]
@@ -500,24 +503,60 @@ def test_warm_up_opens_the_model_in_the_background(
 
 
 def test_clean_action_cleans_when_auto_clean_is_off(qtbot, make_window, tmp_path):
-    window = make_window(auto=False, tile=32)
+    window = make_window(auto=False, tile=16)
     add_and_wait(
         qtbot,
         window,
-        [write_png(tmp_path / f"p{i}.png", make_page(200, 200, seed=i)) for i in range(3)],
+        [write_png(tmp_path / f"p{i}.png", make_page(256, 256, seed=i)) for i in range(4)],
     )
-    assert [e.state for e in window.page_entries()] == [QUEUED] * 3
+    assert [e.state for e in window.page_entries()] == [QUEUED] * 4
     assert "Clean" in window.compare.status.text()
-    seen = []
+    seen = []  # (batch progress bar visible, state text) at every change of a state cell
 
-    def watch(key, done, total):
-        if total:
-            seen.append((window.batch_progress.isVisible(), window.queue.state_text(key[1])))
+    def watch(item, column):
+        if column == 1:
+            seen.append((window.batch_progress.isVisible(), item.text(1)))
 
+    window.queue.itemChanged.connect(watch)
     window.act_clean.trigger()
     assert window.is_cleaning()
-    window._worker.signals.progress.connect(watch)
     qtbot.waitUntil(lambda: settled(window), timeout=TIMEOUT)
-    assert [e.state for e in window.page_entries()] == [DONE] * 3
-    assert seen and all(visible for visible, _ in seen)
-    assert any(text.startswith("cleaning ") and "tiles" in text for _, text in seen)
+    assert [e.state for e in window.page_entries()] == [DONE] * 4
+    cleaning = [(visible, text) for visible, text in seen if text.startswith("cleaning ")]
+    assert cleaning and all(visible for visible, _ in cleaning)
+    assert any(text.endswith("%") for _, text in cleaning)
+
+
+def test_load_model_dialog_and_open_files_dialog(qtbot, make_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    other = write_onnx_model(tmp_path / "picked.onnx", seed=3)
+    window = make_window(auto=False)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), ""))
+    assert window.load_model_dialog() is True
+    assert window.model_path == other
+
+    scans = [
+        write_png(tmp_path / "scans" / f"s{i}.png", make_page(30, 30, seed=i)) for i in range(2)
+    ]
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(p) for p in scans], "")
+    )
+    with qtbot.waitSignal(window.loading_finished, timeout=TIMEOUT):
+        window.act_open.trigger()
+    assert sorted(e.label for e in window.page_entries()) == ["s0.png", "s1.png"]
+    assert window.settings.open_folder == str(tmp_path / "scans")
+
+
+def test_remove_and_clear_the_queue(qtbot, make_window, tmp_path):
+    window = make_window(auto=False)
+    paths = [write_png(tmp_path / f"r{i}.png", make_page(30, 30, seed=i)) for i in range(3)]
+    add_and_wait(qtbot, window, paths)
+    first = window.page_entries()[0]
+    window.queue.clearSelection()
+    window.queue.select_key(first.key)
+    window.remove_selected()
+    assert [e.label for e in window.page_entries()] == ["r1.png", "r2.png"]
+    window.clear_queue()
+    assert window.page_entries() == [] and window.queue.topLevelItemCount() == 0
+    assert not window.compare.left.has_image()

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
+from tests.conftest import make_page
 
 from scanclean_train import data as D
 from scanclean_train import evaluate as E
-from tests.conftest import make_page
 
 
 def write_pair_dir(root, names, size=(40, 30), groups=None, layout=("noisy", "clean")):

@@ -13,11 +13,12 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.tf
 
+from tests.conftest import make_page  # noqa: E402
+from tests.test_trainer_data import write_pair_dir  # noqa: E402
+
 from scanclean_train import cli as train_cli  # noqa: E402
 from scanclean_train.model import build_model, build_seed, build_unet, macs_per_pixel  # noqa: E402
 from scanclean_train.train import FitConfig, fit, load_run_model, pad_to_multiple  # noqa: E402
-from tests.conftest import make_page  # noqa: E402
-from tests.test_trainer_data import write_pair_dir  # noqa: E402
 
 
 def test_seed_is_the_reference_architecture():

@@ -76,6 +76,7 @@ def write_atomic(data: bytes, out: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shipped model is world-readable
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -18,8 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scanclean.qt.qt_compat import emit
-
 ZOOM_STEP = 1.25
 MIN_SCALE = 0.02
 MAX_SCALE = 32.0
@@ -74,7 +72,7 @@ class QtPageView(QGraphicsView):
             return
         factor = ZOOM_STEP ** (delta / 120.0)
         at = self.mapToScene(event.position().toPoint())
-        emit(self.zoomed, factor, at.x(), at.y())
+        self.zoomed.emit(factor, at.x(), at.y())
         event.accept()
 
 
@@ -268,7 +266,7 @@ class QtCompareView(QWidget):
             self.right.setTransform(transform)
         finally:
             self._syncing = False
-        emit(self.scale_changed, transform.m11())
+        self.scale_changed.emit(transform.m11())
 
     def _follow(self, bar, value: int) -> None:
         if self._syncing:

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from scanclean.qt.qt_compare import QtCompareView
-from scanclean.qt.qt_compat import emit
 from scanclean.qt.qt_images import array_to_qimage, thumbnail_pixmap
 from scanclean.qt.qt_queue import (
     CANCELLED,
@@ -198,6 +197,10 @@ class QtMainWindow(QMainWindow):
         self.model_label = QLabel("")
         self.zoom_label = QLabel("")
         self.batch_label = QLabel("")
+        self.batch_label.setMinimumWidth(
+            self.batch_label.fontMetrics().horizontalAdvance("page 888/888 · tile 88888/88888")
+        )
+        self.batch_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.batch_progress = QProgressBar()
         self.batch_progress.setRange(0, 1000)
         self.batch_progress.setMaximumWidth(220)
@@ -424,10 +427,13 @@ class QtMainWindow(QMainWindow):
             are skipped. :attr:`loading_finished` fires once they are read.
         """
         files, rejected = expand_paths(paths)
+        listed = {(e.source, e.message) for e in self.entries.values() if e.page is None}
         for path, reason in rejected:
             log.warning("%s", reason)
-            self._add_entry(PageEntry(source=path, state=FAILED, message=reason))
-        known = {e.source.resolve() for e in self.entries.values()} | self._loading_sources
+            if (path, reason) not in listed:
+                self._add_entry(PageEntry(source=path, state=FAILED, message=reason))
+        loaded = {e.source.resolve() for e in self.entries.values() if e.page is not None}
+        known = loaded | self._loading_sources
         new: list[Path] = []
         for path in files:
             resolved = path.resolve()
@@ -435,13 +441,20 @@ class QtMainWindow(QMainWindow):
                 continue
             known.add(resolved)
             new.append(path)
+        # a file that failed before is read again: its old row goes
+        retry = {p.resolve() for p in new}
+        stale = [
+            k for k, e in self.entries.items() if e.page is None and e.source.resolve() in retry
+        ]
+        if stale:
+            self._remove(stale)
         if not new:
             if files:
                 self.status_label.setText("Those files are already in the queue")
             elif not rejected:
                 self.status_label.setText("No image files found")
             if not self._loaders:
-                QTimer.singleShot(0, lambda: emit(self.loading_finished))
+                QTimer.singleShot(0, self.loading_finished.emit)
             return 0
         self._loader_ids += 1
         worker = QtLoadWorker(new, tag=self._loader_ids)
@@ -467,6 +480,7 @@ class QtMainWindow(QMainWindow):
             if self.act_auto.isChecked() and not held:
                 self._todo.append(entry.key)
         self._start_cleaning()
+        self._update_batch_progress()
 
     @Slot(object, str)
     def _on_load_error(self, key, message: str) -> None:
@@ -492,7 +506,7 @@ class QtMainWindow(QMainWindow):
                 text += " — press Clean (Ctrl+R)"
             if self._worker is None:
                 self.status_label.setText(text)
-            emit(self.loading_finished)
+            self.loading_finished.emit()
         self._update_actions()
 
     def _add_entry(self, entry: PageEntry, thumbnail=None) -> None:
@@ -673,11 +687,13 @@ class QtMainWindow(QMainWindow):
             self.compare.set_cleaned(array_to_qimage(cleaned))
             self._show_state(entry)
         self._update_actions()
-        emit(self.page_cleaned, entry_key)
+        self.page_cleaned.emit(entry_key)
 
     @Slot(object, str)
     def _on_clean_error(self, key, message: str) -> None:
         if key is None:  # the model could not be opened: every page of this run fails
+            if self._worker is None or self._worker.tag != self._generation:
+                return  # a worker stopped for a model switch: its model no longer matters
             log.error("model error: %s", message)
             for k in self._run_keys:
                 entry = self.entries.get(k)
@@ -722,7 +738,7 @@ class QtMainWindow(QMainWindow):
             self.status_label.setText("Batch finished: " + ", ".join(parts))
         self._update_actions()
         self._refresh_current()
-        emit(self.batch_finished)
+        self.batch_finished.emit()
 
     def _set_state(self, key: int, state: str, message: str = "") -> None:
         entry = self.entries.get(key)
@@ -738,6 +754,7 @@ class QtMainWindow(QMainWindow):
 
     def _update_batch_progress(self) -> None:
         keys = [k for k in self._run_keys if k in self.entries]
+        keys += [k for k in self._todo if k in self.entries and k not in self._run_keys]
         if not keys:
             return
         finished = 0.0

@@ -12,8 +12,6 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
-from scanclean.qt.qt_compat import emit
-
 QUEUED = "queued"
 CLEANING = "cleaning"
 DONE = "done"
@@ -79,9 +77,9 @@ class PageEntry:
 
     @property
     def state_text(self) -> str:
-        """State for the queue, with tile progress or the failure reason."""
+        """State for the queue, with the share of tiles done or the failure reason."""
         if self.state == CLEANING and self.tiles[1]:
-            return f"cleaning {self.tiles[0]}/{self.tiles[1]} tiles"
+            return f"cleaning {100 * self.tiles[0] // self.tiles[1]}%"
         if self.state == FAILED and self.message:
             return f"failed: {self.message}"
         return self.state
@@ -177,7 +175,6 @@ class QtPageQueue(QTreeWidget):
         return "" if item is None else item.text(1)
 
     def _current_changed(self, current, _previous) -> None:
-        emit(
-            self.current_changed,
-            None if current is None else current.data(0, Qt.ItemDataRole.UserRole),
+        self.current_changed.emit(
+            None if current is None else current.data(0, Qt.ItemDataRole.UserRole)
         )

@@ -18,8 +18,6 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from scanclean.qt.qt_compat import emit
-
 log = logging.getLogger(__name__)
 
 
@@ -153,14 +151,14 @@ class QtCleanWorker(QRunnable):
 
     def run(self) -> None:  # noqa: D102 - QRunnable API, runs in the pool thread
         sig = self.signals
-        emit(sig.started, self.tag)
+        sig.started.emit(self.tag)
         try:
             self._run(sig)
         except Exception as exc:  # never let an exception escape into Qt's thread pool
             log.exception("clean worker crashed")
-            emit(sig.error, None, f"internal error: {exc}")
+            sig.error.emit(None, f"internal error: {exc}")
         finally:
-            emit(sig.finished, self.tag)
+            sig.finished.emit(self.tag)
 
     def _run(self, sig: QtWorkerSignals) -> None:
         from scanclean.engine import Cancelled, clean_image
@@ -169,16 +167,16 @@ class QtCleanWorker(QRunnable):
             session = self._get_session()
         except Exception as exc:  # ModelError names the file and the reason
             log.error("model could not be opened: %s", exc)
-            emit(sig.error, None, str(exc))
+            sig.error.emit(None, str(exc))
             return
         for key, pixels, label in self._jobs:
             if self._cancel.is_set():
                 return
 
             def progress(done: int, total: int, key: Hashable = key) -> None:
-                emit(sig.progress, key, done, total)
+                sig.progress.emit(key, done, total)
 
-            emit(sig.progress, key, 0, 0)  # this page starts now
+            sig.progress.emit(key, 0, 0)  # this page starts now
             try:
                 cleaned = clean_image(
                     pixels,
@@ -191,9 +189,9 @@ class QtCleanWorker(QRunnable):
                 return
             except Exception as exc:
                 log.exception("cleaning %s failed", label)
-                emit(sig.error, key, f"{label}: {exc}")
+                sig.error.emit(key, f"{label}: {exc}")
                 continue
-            emit(sig.result, key, cleaned)
+            sig.result.emit(key, cleaned)
 
 
 class QtLoadWorker(QRunnable):
@@ -227,7 +225,7 @@ class QtLoadWorker(QRunnable):
 
     def run(self) -> None:  # noqa: D102 - QRunnable API
         sig = self.signals
-        emit(sig.started, self.tag)
+        sig.started.emit(self.tag)
         try:
             from scanclean.pages import load_pages
 
@@ -241,14 +239,14 @@ class QtLoadWorker(QRunnable):
                     if str(path) not in message and path.name not in message:
                         message = f"{path}: {message}"
                     log.warning("cannot read %s", message)
-                    emit(sig.error, (self.tag, path), message)
+                    sig.error.emit((self.tag, path), message)
                     continue
-                emit(sig.result, (self.tag, path), pages)
+                sig.result.emit((self.tag, path), pages)
         except Exception as exc:
             log.exception("load worker crashed")
-            emit(sig.error, None, f"internal error: {exc}")
+            sig.error.emit(None, f"internal error: {exc}")
         finally:
-            emit(sig.finished, self.tag)
+            sig.finished.emit(self.tag)
 
 
 class QtCallWorker(QRunnable):
@@ -277,13 +275,13 @@ class QtCallWorker(QRunnable):
 
     def run(self) -> None:  # noqa: D102 - QRunnable API
         sig = self.signals
-        emit(sig.started, self.tag)
+        sig.started.emit(self.tag)
         try:
             value = self._function()
         except Exception as exc:
             log.warning("background task %s failed: %s", self.tag, exc)
-            emit(sig.error, self.tag, str(exc))
+            sig.error.emit(self.tag, str(exc))
         else:
-            emit(sig.result, self.tag, value)
+            sig.result.emit(self.tag, value)
         finally:
-            emit(sig.finished, self.tag)
+            sig.finished.emit(self.tag)
