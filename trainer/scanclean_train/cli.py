@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return COMMANDS[args.command][1](args)
-    except (DataError, FileNotFoundError, ValueError) as exc:
+    except (DataError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"scanclean-train {args.command}: error: {exc}", file=sys.stderr)
         return 1
 
