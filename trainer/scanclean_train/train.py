@@ -80,12 +80,6 @@ def ink_weighted_mse(y_true, y_pred):
 LOSSES = {"mse": "mse", "mae": "mae", "ink-mse": ink_weighted_mse}
 
 
-def pad_to_multiple(img: np.ndarray, multiple: int) -> np.ndarray:
-    """Reflect-pad an (H, W) page at the bottom and right to multiples of ``multiple`` px."""
-    h, w = img.shape
-    return np.pad(img, ((0, -h % multiple), (0, -w % multiple)), mode="reflect")
-
-
 def make_predictor(model):
     """A compiled inference function ``(1, H, W, 1) float32 -> (1, H, W, 1)`` for ``model``."""
     import tensorflow as tf
@@ -104,9 +98,10 @@ def predict_page(predictor, noisy: np.ndarray, multiple: int) -> np.ndarray:
     -------
     (H, W) float32 in [0, 1]
     """
-    h, w = noisy.shape
-    out = predictor(pad_to_multiple(noisy, multiple)[None, ..., None])
-    return np.asarray(out)[0, :h, :w, 0]
+    from scanclean.tiling import pad_reflect
+
+    padded, undo = pad_reflect(noisy, multiple)
+    return undo(np.asarray(predictor(padded[None, ..., None]))[0, ..., 0])
 
 
 def page_rmse(predictor, pages: list[tuple[np.ndarray, np.ndarray]], multiple: int) -> float:
