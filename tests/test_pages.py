@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from scanclean.pages import (
     SUPPORTED_SUFFIXES,
     ImageError,
     Page,
+    atomic_file,
     count_pages,
     image_to_grey,
     load_pages,
@@ -217,6 +219,21 @@ def test_failed_save_keeps_old_file_and_no_temp(tmp_path, monkeypatch):
         save_pages([make_page(20, 20)], out)
     assert out.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["page.png"]
+
+
+def test_atomic_file_keeps_the_old_file_on_error_and_gives_the_usual_mode(tmp_path):
+    out = tmp_path / "model.onnx"
+    with atomic_file(out) as fh:
+        fh.write(b"new")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.read_bytes() == b"new"
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    with pytest.raises(RuntimeError), atomic_file(out) as fh:
+        fh.write(b"half")
+        raise RuntimeError("crash while writing")
+    assert out.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
 
 
 def test_to_uint8_rounds_and_clips():

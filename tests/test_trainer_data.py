@@ -11,6 +11,7 @@ from tests.conftest import make_page
 
 from scanclean_train import data as D
 from scanclean_train import evaluate as E
+from scanclean_train import fade as F
 
 
 def write_pair_dir(root, names, size=(40, 30), groups=None, layout=("noisy", "clean")):
@@ -92,6 +93,15 @@ def test_fade_ink_moves_only_ink_toward_background():
     assert np.array_equal(D.fade_ink(noisy, clean, 0.0), noisy)
 
 
+def test_fade_ink_window_must_span_thick_strokes():
+    # a 15 px stroke, as a 4x scale-jittered patch has: a 9 px window leaves its core dark
+    clean = np.ones((60, 60), np.float32)
+    clean[22:37, 5:55] = 0.0
+    noisy = np.where(clean < 0.5, 0.1, 0.8).astype(np.float32)
+    assert D.fade_ink(noisy, clean, 1.0, window=9)[29, 30] == pytest.approx(0.1)
+    assert D.fade_ink(noisy, clean, 1.0, window=2 * round(4.5 * 4) + 1)[29, 30] == pytest.approx(0.8)
+
+
 def test_sample_patch_is_seeded_and_scaled():
     pages = [(make_page(200, 240, seed=1), np.ones((200, 240), np.float32))]
     a = D.sample_patch(pages, 64, np.random.default_rng(3), D.Augment())
@@ -100,6 +110,26 @@ def test_sample_patch_is_seeded_and_scaled():
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     small, _ = D.crop_scaled(pages[0][0], pages[0][1], 64, 3.0, np.random.default_rng(0))
     assert small.shape == (64, 64)
+
+
+def test_first_fraction_sets_the_share_of_patches_from_the_first_source():
+    # 2 dark "real" pages and 8 light "synthetic" ones: which one a patch came from shows
+    pages = [(np.full((40, 40), 0.2, np.float32),) * 2] * 2 + [(np.full((40, 40), 0.8, np.float32),) * 2] * 8
+
+    def first_share(weights):
+        rng = np.random.default_rng(0)
+        draws = [D.sample_patch(pages, 16, rng, D.Augment.none(), weights)[0].mean() for _ in range(3000)]
+        return np.mean(np.array(draws) < 0.5)
+
+    weights = D.page_weights([2, 8], 0.6)
+    assert weights.shape == (10,) and weights.sum() == pytest.approx(1.0)
+    assert first_share(weights) == pytest.approx(0.6, abs=0.03)
+    assert D.page_weights([2, 8], None) is None
+    assert first_share(None) == pytest.approx(0.2, abs=0.03)  # uniform by page
+    with pytest.raises(ValueError):
+        D.page_weights([2, 0], 0.5)  # nothing to draw the other half from
+    with pytest.raises(ValueError):
+        D.page_weights([2, 8], 1.5)
 
 
 def test_ink_f_measure_drops_when_ink_is_erased():
@@ -122,3 +152,41 @@ def test_classical_baseline_flattens_a_stain():
     rmse = lambda a: float(np.sqrt(np.mean((a - clean) ** 2)))  # noqa: E731
     assert rmse(out) < 0.5 * rmse(noisy)
     assert E.ink_f_measure(out, clean) > 90
+
+
+def test_fade_pair_keeps_the_stain_and_weakens_the_print():
+    clean = np.ones((60, 80), np.float32)
+    clean[20:24, 10:70] = 0.0  # a 4 px stroke
+    stain = np.tile(np.linspace(0.6, 1.0, 80, dtype=np.float32), (60, 1))
+    noisy = clean * stain
+    faded, target = F.fade_pair(noisy, clean, contrast=0.35, scale=2.0, rng=np.random.default_rng(0))
+    assert faded.shape == target.shape == (120, 160) and faded.dtype == np.float32
+    paper = faded[80:100, 40:120].mean()
+    ink = faded[42:46, 40:120].mean()  # the stroke, scaled 2x
+    assert abs(paper - stain[0, 20:60].mean()) < 0.03  # the stain is kept
+    assert 0.55 * paper < ink < 0.75 * paper  # print at about 35 % of black
+    assert target[42:46, 40:120].max() < 0.1  # the target keeps full-strength ink
+    with pytest.raises(ValueError, match="contrast"):
+        F.fade_pair(noisy, clean, contrast=0.0, scale=1.0, rng=np.random.default_rng(0))
+
+
+def test_faded_set_keeps_only_the_asked_groups(tmp_path):
+    src = write_pair_dir(tmp_path / "src", ["1.png", "2.png", "3.png"],
+                         groups={"a": ["1.png", "2.png"], "b": ["3.png"]})
+    n = F.write_faded_set(src, tmp_path / "out", groups=["b"], scale=1.5)
+    assert n == 1
+    pairs = D.find_pairs(tmp_path / "out")
+    assert [p.name for p in pairs] == ["3.png"]
+    assert D.read_grey(pairs[0].noisy).shape == (45, 60)
+    with pytest.raises(D.DataError, match="zz"):
+        F.write_faded_set(src, tmp_path / "out2", groups=["zz"])
+
+
+def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
+    from scanclean_train import cli
+
+    src = write_pair_dir(tmp_path / "src", ["1.png", "2.png"], groups={"a": ["1.png"], "b": ["2.png"]})
+    assert cli.main(["fade", "--data", str(src), "--out", str(tmp_path / "o"), "--groups", "a,b"]) == 0
+    assert sorted(p.name for p in (tmp_path / "o" / "noisy").iterdir()) == ["1.png", "2.png"]
+    assert cli.main(["fade", "--data", str(src), "--out", str(tmp_path / "p"), "--groups", "nope"]) == 1
+    assert "nope" in capsys.readouterr().err

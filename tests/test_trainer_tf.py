@@ -19,7 +19,7 @@ from tests.test_trainer_data import write_pair_dir  # noqa: E402
 from scanclean.tiling import pad_reflect  # noqa: E402
 from scanclean_train import cli as train_cli  # noqa: E402
 from scanclean_train.model import build_model, build_seed, build_unet, macs_per_pixel  # noqa: E402
-from scanclean_train.train import FitConfig, fit, load_run_model  # noqa: E402
+from scanclean_train.train import FitConfig, fit, load_run_model, start_from  # noqa: E402
 
 
 def test_seed_is_the_reference_architecture():
@@ -75,6 +75,17 @@ def test_fit_writes_the_run_folder(tiny_run):
     assert rows[0].startswith("epoch,loss,val_loss,val_rmse") and len(rows) == 3
     assert np.isfinite(result["best_val_rmse"]) and result["best_epoch"] in (1, 2)
     assert load_run_model(run / "model.keras").count_params() == 12_785
+
+
+def test_init_copies_the_weights_of_the_same_architecture_only(tiny_run):
+    root, _, _ = tiny_run
+    saved = load_run_model(root / "run" / "model.keras")
+    fresh, _ = build_seed()
+    assert not np.array_equal(fresh.get_weights()[0], saved.get_weights()[0])
+    start_from(fresh, root / "run" / "model.keras")
+    assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), saved.get_weights(), strict=True))
+    with pytest.raises(ValueError, match="same architecture"):
+        start_from(build_unet((4, 4, 4, 4))[0], root / "run" / "model.keras")
 
 
 def test_export_matches_keras_on_an_odd_page_and_carries_metadata(tiny_run):

@@ -8,7 +8,7 @@ I;16, I, F, CMYK, YCbCr, LAB ...) becomes grey ``(H, W) float32`` in [0, 1] with
 
 Writing (:func:`save_pages`): 8-bit grey (mode ``L``), the DPI written back where the
 format stores one, a multi-page TIFF when there is more than one page, always
-atomically (a temp file in the target folder, then ``os.replace``).
+atomically (a temp file in the target folder, then ``os.replace``; :func:`atomic_file`).
 
 No Qt here.
 """
@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
@@ -350,6 +351,53 @@ def _save_options(fmt: str, dpi: tuple[float, float] | None) -> dict:
     return options
 
 
+def _file_mode() -> int:
+    """The mode a new file gets from ``open()``: 0o666 minus this process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
+    """Write a file atomically: yield a binary handle to a temp file, then rename it.
+
+    The temp file is made in the target folder (created if needed), so ``os.replace``
+    stays on one file system and is atomic. On leaving the block normally it is flushed,
+    fsync'ed, given the usual file mode and renamed over ``path``; on any error or
+    interruption (``KeyboardInterrupt`` too) it is removed and ``path`` is untouched.
+
+    Parameters
+    ----------
+    path : str or Path
+        Target file.
+
+    Yields
+    ------
+    binary file handle, opened ``w+b`` (multi-page TIFF writers read back)
+
+    Raises
+    ------
+    OSError
+        The folder or temp file cannot be made, or writing fails.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode())  # mkstemp makes 0600; give the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def save_pages(
     pixels_list: Sequence[np.ndarray] | np.ndarray,
     path: str | Path,
@@ -405,26 +453,9 @@ def save_pages(
     if len(images) > 1:
         options.update(save_all=True, append_images=images[1:])
 
-    folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
+        with atomic_file(path) as handle:
+            images[0].save(handle, format=fmt, **options)
     except OSError as exc:
         raise ImageError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w+b") as handle:  # multi-page TIFF reads back
-            images[0].save(handle, format=fmt, **options)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise ImageError(f"{path}: cannot write ({exc.strerror or exc})") from None
-        raise
     return path

@@ -45,6 +45,10 @@ def add_fit(sub) -> None:
     p.add_argument("--no-augment", action="store_true", help="plain random crops only")
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget (min)")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--init", default=None, metavar="MODEL.keras",
+                   help="start from this model's weights (same --arch; fine-tuning)")
+    p.add_argument("--first-fraction", type=float, default=None, metavar="F",
+                   help="share of patches drawn from the first --data dir (default: every page equally often)")
 
 
 def run_fit(args) -> int:
@@ -56,6 +60,7 @@ def run_fit(args) -> int:
         learning_rate=args.lr, val_groups=args.val_groups, seed=args.seed,
         augment=not args.no_augment, max_minutes=args.max_minutes,
         val_pages_per_epoch=args.val_pages, threads=args.threads,
+        first_fraction=args.first_fraction, init=os.path.abspath(args.init) if args.init else None,
     )
     result = fit(config, args.out, log=lambda line: print(line, flush=True))
     print(json.dumps(result))
@@ -124,8 +129,29 @@ def run_synth(args) -> int:
     return synth.run(args)
 
 
+def add_fade(sub) -> None:
+    p = sub.add_parser("fade", help="text-survival test pairs from real pairs: faint print, higher DPI")
+    p.add_argument("--data", required=True, metavar="DIR", help="data dir with noisy/ and clean/")
+    p.add_argument("--out", required=True, metavar="DIR", help="new data dir (noisy/ and clean/)")
+    p.add_argument("--groups", type=split_list, default=None, metavar="G,G",
+                   help="only these background groups (e.g. the held-out ones)")
+    p.add_argument("--contrast", type=float, default=0.35, help="ink strength, 1 = as printed (default 0.35)")
+    p.add_argument("--scale", type=float, default=2.5, help="resolution factor (default 2.5)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def run_fade(args) -> int:
+    from .fade import write_faded_set
+
+    n = write_faded_set(args.data, args.out, groups=args.groups, contrast=args.contrast,
+                        scale=args.scale, seed=args.seed)
+    print(f"{n} pairs written to {args.out}")
+    return 0
+
+
 COMMANDS = {"fit": (add_fit, run_fit), "export": (add_export, run_export),
-            "evaluate": (add_evaluate, run_evaluate), "synth": (add_synth, run_synth)}
+            "evaluate": (add_evaluate, run_evaluate), "synth": (add_synth, run_synth),
+            "fade": (add_fade, run_fade)}
 
 
 def build_parser() -> argparse.ArgumentParser:

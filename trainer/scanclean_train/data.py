@@ -224,6 +224,40 @@ def split_pairs(
     return train, val
 
 
+def page_weights(sizes: list[int], first_fraction: float | None) -> np.ndarray | None:
+    """Per-page sampling probabilities giving the first source a fixed share of patches.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Page counts per source, first source first (e.g. [real pages, synthetic pages]).
+    first_fraction : float in (0, 1] or None
+        Share of patches drawn from the first source; the rest is spread over the other
+        pages uniformly. None: every page equally likely (returns None).
+
+    Returns
+    -------
+    (sum(sizes),) float64 summing to 1, or None.
+
+    Raises
+    ------
+    ValueError
+        Fraction outside (0, 1], or below 1 with no other pages to draw the rest from.
+    """
+    if first_fraction is None:
+        return None
+    n_first, n_rest = sizes[0], sum(sizes[1:])
+    if not 0.0 < first_fraction <= 1.0 or n_first == 0:
+        raise ValueError(f"first-source fraction must be in (0, 1] with pages to draw, got {first_fraction}")
+    if n_rest == 0:
+        if first_fraction < 1.0:
+            raise ValueError("a first-source fraction below 1 needs a second data dir")
+        return np.full(n_first, 1.0 / n_first)
+    weights = np.concatenate([np.full(n_first, first_fraction / n_first),
+                              np.full(n_rest, (1.0 - first_fraction) / n_rest)])
+    return weights / weights.sum()
+
+
 def load_images(pairs: list[Pair]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Read pairs into memory as ``(noisy, clean)``, each (H, W) float32 in [0, 1]."""
     return [(read_grey(p.noisy), read_grey(p.clean)) for p in pairs]
@@ -262,23 +296,27 @@ def crop_scaled(noisy: np.ndarray, clean: np.ndarray, patch: int, scale: float, 
     return out[0], out[1]
 
 
-def fade_ink(noisy: np.ndarray, clean: np.ndarray, amount: float) -> np.ndarray:
+def fade_ink(noisy: np.ndarray, clean: np.ndarray, amount: float, window: int = 9) -> np.ndarray:
     """Move the ink pixels of the noisy patch toward the local background (input only).
 
-    The local background is a 9 px grey dilation of the noisy patch (ink is darker than
-    paper, so a maximum filter wipes it out). Ink is where the clean patch is below 0.75.
+    The local background is a ``window`` px grey dilation of the noisy patch (ink is darker
+    than paper, so a maximum filter wider than the strokes wipes it out). Ink is where the
+    clean patch is below 0.75.
 
     Parameters
     ----------
     noisy, clean : (H, W) float32 in [0, 1]
     amount : float in [0, 1]
         0 leaves the patch, 1 turns ink into background.
+    window : int
+        Max filter size (px); scale it with the strokes (``sample_patch`` uses 9 px times
+        the scale-jitter factor).
 
     Returns
     -------
     (H, W) float32 in [0, 1]: the faded noisy patch; the target stays as it was.
     """
-    background = ndimage.maximum_filter(noisy, size=9)
+    background = ndimage.maximum_filter(noisy, size=window)
     ink = np.clip((0.75 - clean) / 0.5, 0.0, 1.0)  # soft mask: 1 on ink cores, 0 on paper
     return (noisy + amount * ink * (background - noisy)).astype(np.float32)
 
@@ -300,8 +338,8 @@ class Augment:
 
     max_scale: float = 3.0
     p_scale: float = 0.5
-    p_fade: float = 0.4
-    max_fade: float = 0.75
+    p_fade: float = 0.6
+    max_fade: float = 0.85
     p_tone: float = 0.4
     flips: bool = True
 
@@ -316,18 +354,30 @@ def sample_patch(
     patch: int,
     rng: np.random.Generator,
     augment: Augment,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw one augmented training patch pair.
+
+    Parameters
+    ----------
+    pages : list of (noisy, clean), each (H, W) float32 in [0, 1]
+    patch : int
+        Patch side (px).
+    rng : numpy Generator
+    augment : Augment
+    weights : (len(pages),) float64 summing to 1, optional
+        Probability of drawing each page (default: uniform).
 
     Returns
     -------
     noisy, clean : (patch, patch) float32 in [0, 1]
     """
-    noisy, clean = pages[int(rng.integers(len(pages)))]
+    index = int(rng.integers(len(pages))) if weights is None else int(rng.choice(len(pages), p=weights))
+    noisy, clean = pages[index]
     scale = rng.uniform(1.0, augment.max_scale) if rng.random() < augment.p_scale else 1.0
     x, y = crop_scaled(noisy, clean, patch, scale, rng)
     if rng.random() < augment.p_fade:
-        x = fade_ink(x, y, rng.uniform(0.2, augment.max_fade))
+        x = fade_ink(x, y, rng.uniform(0.2, augment.max_fade), window=2 * round(4.5 * scale) + 1)
     if rng.random() < augment.p_tone:
         x = jitter_tone(x, rng)
     if augment.flips:
@@ -345,18 +395,19 @@ def make_patch_dataset(
     steps: int,
     seed: int,
     augment: Augment,
+    weights: np.ndarray | None = None,
 ):
     """A ``tf.data.Dataset`` of augmented patch batches for one epoch.
 
     Same seed, same patches. Yields ``(noisy, clean)``, each (batch, patch, patch, 1)
-    float32 in [0, 1].
+    float32 in [0, 1]. ``weights`` as in :func:`sample_patch`.
     """
     import tensorflow as tf
 
     def generate():
         rng = np.random.default_rng(seed)
         for _ in range(steps):
-            xs, ys = zip(*(sample_patch(pages, patch, rng, augment) for _ in range(batch_size)), strict=True)
+            xs, ys = zip(*(sample_patch(pages, patch, rng, augment, weights) for _ in range(batch_size)), strict=True)
             yield np.stack(xs)[..., None], np.stack(ys)[..., None]
 
     spec = tf.TensorSpec((batch_size, patch, patch, 1), tf.float32)

@@ -9,9 +9,9 @@ value_range, training_data, validation, metrics (JSON), macs_per_pixel, descript
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from scanclean.pages import atomic_file
 
 VALUE_RANGE = "0-1, 1 = paper"
 
@@ -31,6 +31,7 @@ def describe_training(record: dict) -> tuple[str, str]:
         f"paired scans from {', '.join(dirs) or 'unknown'}; "
         f"training groups: {', '.join(split.get('train_groups', [])) or 'unknown'}"
         + (f"; plus {split['extra_training_pages']} pages from the other data dirs" if split.get("extra_training_pages") else "")
+        + (f"; fine-tuned from {Path(config['init']).parent.name}/{Path(config['init']).name}" if config.get("init") else "")
         + ". NoisyOffice: UCI Machine Learning Repository, CC BY 4.0."
     )
     validation = (
@@ -94,17 +95,9 @@ def check_onnx(onnx_bytes: bytes) -> None:
 
 
 def write_atomic(data: bytes, out: Path) -> None:
-    """Write bytes to ``out`` via a temp file in the same folder and ``os.replace``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shipped model is world-readable
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write bytes to ``out`` atomically (``scanclean.pages.atomic_file``)."""
+    with atomic_file(out) as fh:
+        fh.write(data)
 
 
 def export(

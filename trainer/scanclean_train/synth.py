@@ -19,7 +19,7 @@ real NoisyOffice pairs with ``scanclean-train synth --stats REAL_DIR --stats SYN
 0.149 vs 0.184, paper level 0.871 vs 0.837, paper texture (std) 0.073 vs 0.067; the generated
 set deliberately spreads wider (RMSE 5-95 % range 0.10-0.33 against 0.12-0.23).
 
-This module imports only numpy and Pillow, so the tests and the app can use it cheaply.
+This module imports only numpy, Pillow and ScanClean's image I/O (``scanclean.pages``), so the tests and the app can use it cheaply.
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from scanclean.pages import atomic_file
 
 from . import synth_dirt as sd
 from .synth_content import render_clean_page, text_coverage
@@ -275,28 +276,11 @@ def to_uint8(pixels: np.ndarray) -> np.ndarray:
     return np.round(np.clip(pixels, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_png_atomic(pixels: np.ndarray, path: Path, dpi: float | None = None) -> None:
     """Write (H, W) float32 in [0, 1] as an 8-bit grey PNG, atomically (temp file, os.replace)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".png.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            kw = {"dpi": (round(dpi), round(dpi))} if dpi else {}
-            Image.fromarray(to_uint8(pixels), "L").save(fh, format="PNG", **kw)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    kw = {"dpi": (round(dpi), round(dpi))} if dpi else {}
+    with atomic_file(path) as fh:
+        Image.fromarray(to_uint8(pixels), "L").save(fh, format="PNG", **kw)
 
 
 def _random_size(rng: np.random.Generator) -> tuple[tuple[int, int], float | None]:

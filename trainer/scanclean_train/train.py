@@ -49,6 +49,12 @@ class FitConfig:
         TensorFlow intra-op threads (None: all cores).
     augment : bool
         Scale jitter, input-only ink fading and tone jitter (see ``data.Augment``).
+    first_fraction : float or None
+        Share of training patches drawn from the first data dir's training pages (the
+        rest from the other dirs); None draws every page equally often.
+    init : str or None
+        A ``model.keras`` of the same architecture to start from (fine-tuning) instead of
+        random weights.
     """
 
     data: list[str]
@@ -66,6 +72,8 @@ class FitConfig:
     max_minutes: float | None = None
     val_pages_per_epoch: int = 16
     threads: int | None = None
+    first_fraction: float | None = None
+    init: str | None = None
     split: dict = field(default_factory=dict)
 
 
@@ -139,6 +147,7 @@ def prepare_split(config: FitConfig) -> tuple[list, list]:
         "val_groups": sorted({p.group for p in val}),
         "train_groups": sorted({p.group for p in train}),
         "val_pages": [p.name for p in val],
+        "first_training_pages": len(train),
         "extra_training_pages": len(extra),
     }
     return train + extra, val
@@ -150,6 +159,26 @@ def versions() -> dict:
     import tensorflow as tf
 
     return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
+
+
+def start_from(model, path: Path | str) -> None:
+    """Copy the weights of a saved run model into ``model`` (fine-tuning).
+
+    Raises
+    ------
+    ValueError
+        The saved model has another architecture (its weight shapes differ).
+    FileNotFoundError
+        No such file.
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    saved = load_run_model(path)
+    mine, theirs = model.get_weights(), saved.get_weights()
+    if [w.shape for w in mine] != [w.shape for w in theirs]:
+        raise ValueError(f"{path}: a {saved.name!r} model with other weight shapes than this {model.name!r}; "
+                         "--init needs the same architecture")
+    model.set_weights(theirs)
 
 
 def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
@@ -189,9 +218,13 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     train_pairs, val_pairs = prepare_split(config)
     train_pages = data_mod.load_images(train_pairs)
     val_pages = data_mod.load_images(val_pairs)
+    n_first = config.split["first_training_pages"]
+    weights = data_mod.page_weights([n_first, len(train_pages) - n_first], config.first_fraction)
     step = max(1, len(val_pages) // max(1, config.val_pages_per_epoch))
     val_subset = val_pages[::step][: config.val_pages_per_epoch]
     model, info = build_model(config.arch)
+    if config.init:
+        start_from(model, config.init)
     predictor = make_predictor(model)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, config.epochs * config.steps_per_epoch, alpha=0.05
@@ -219,7 +252,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         for epoch in range(config.epochs):
             patches = data_mod.make_patch_dataset(
                 train_pages, config.patch, config.batch_size, config.steps_per_epoch,
-                seed=config.seed * 100_003 + epoch, augment=augment,
+                seed=config.seed * 100_003 + epoch, augment=augment, weights=weights,
             )
             history = model.fit(patches.repeat(), epochs=1, steps_per_epoch=config.steps_per_epoch,
                                 shuffle=False, verbose=0)
