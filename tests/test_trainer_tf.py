@@ -88,6 +88,18 @@ def test_init_copies_the_weights_of_the_same_architecture_only(tiny_run):
         start_from(build_unet((4, 4, 4, 4))[0], root / "run" / "model.keras")
 
 
+def test_fine_tuning_run_keeps_the_last_epoch(tiny_run, tmp_path):
+    root, data, first = tiny_run
+    config = FitConfig(data=[str(data)], arch="seed", epochs=2, steps_per_epoch=2, batch_size=4,
+                       patch=32, val_groups=["b"], seed=6, threads=1, loss="ink-mse",
+                       init=str(root / "run" / "model.keras"), keep="last")
+    result = fit(config, tmp_path / "tuned", log=lambda line: None)
+    assert result["kept_epoch"] == 2
+    record = json.loads((tmp_path / "tuned" / "config.json").read_text())
+    assert record["config"]["init"].endswith("model.keras") and record["config"]["keep"] == "last"
+    assert first["kept_epoch"] == first["best_epoch"]
+
+
 def test_export_matches_keras_on_an_odd_page_and_carries_metadata(tiny_run):
     ort = pytest.importorskip("onnxruntime")
     import onnx

@@ -47,6 +47,11 @@ def add_fit(sub) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--init", default=None, metavar="MODEL.keras",
                    help="start from this model's weights (same --arch; fine-tuning)")
+    p.add_argument("--stop-after", type=int, default=None, metavar="N",
+                   help="stop after N epochs, keeping the learning-rate schedule of --epochs")
+    p.add_argument("--max-scale", type=float, default=3.0, help="largest scale-jitter factor (default 3)")
+    p.add_argument("--keep", choices=("best", "last"), default="best",
+                   help="model.keras from the epoch with the best validation RMSE, or the last epoch")
     p.add_argument("--first-fraction", type=float, default=None, metavar="F",
                    help="share of patches drawn from the first --data dir (default: every page equally often)")
 
@@ -60,7 +65,8 @@ def run_fit(args) -> int:
         learning_rate=args.lr, val_groups=args.val_groups, seed=args.seed,
         augment=not args.no_augment, max_minutes=args.max_minutes,
         val_pages_per_epoch=args.val_pages, threads=args.threads,
-        first_fraction=args.first_fraction, init=os.path.abspath(args.init) if args.init else None,
+        first_fraction=args.first_fraction, max_scale=args.max_scale, keep=args.keep,
+        stop_after=args.stop_after, init=os.path.abspath(args.init) if args.init else None,
     )
     result = fit(config, args.out, log=lambda line: print(line, flush=True))
     print(json.dumps(result))

@@ -55,6 +55,15 @@ class FitConfig:
     init : str or None
         A ``model.keras`` of the same architecture to start from (fine-tuning) instead of
         random weights.
+    max_scale : float
+        Largest scale-jitter factor (``data.Augment.max_scale``).
+    stop_after : int or None
+        Stop after this many epochs, keeping the learning-rate schedule of ``epochs``
+        (to continue later with ``init``); None runs all ``epochs``.
+    keep : str
+        ``best``: ``model.keras`` is the epoch with the lowest validation RMSE; ``last``:
+        the final epoch (for fine-tuning toward something the RMSE does not measure, such
+        as faint ink).
     """
 
     data: list[str]
@@ -74,6 +83,9 @@ class FitConfig:
     threads: int | None = None
     first_fraction: float | None = None
     init: str | None = None
+    max_scale: float = 3.0
+    keep: str = "best"
+    stop_after: int | None = None
     split: dict = field(default_factory=dict)
 
 
@@ -230,7 +242,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         config.learning_rate, config.epochs * config.steps_per_epoch, alpha=0.05
     )
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[config.loss], jit_compile=True)
-    augment = data_mod.Augment() if config.augment else data_mod.Augment.none()
+    augment = data_mod.Augment(max_scale=config.max_scale) if config.augment else data_mod.Augment.none()
     baseline = identity_rmse(val_subset)
     record = {
         "config": asdict(config),
@@ -245,11 +257,11 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         f"({', '.join(config.split['val_groups'])}); identity RMSE {baseline:.4f} "
         f"on the {len(val_subset)} pages scored per epoch")
 
-    best, best_epoch, start = float("inf"), -1, time.monotonic()
+    best, best_epoch, last_epoch, start = float("inf"), -1, 0, time.monotonic()
     with open(out_dir / "history.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["epoch", "loss", "val_loss", "val_rmse", "seconds"])
-        for epoch in range(config.epochs):
+        for epoch in range(min(config.epochs, config.stop_after or config.epochs)):
             patches = data_mod.make_patch_dataset(
                 train_pages, config.patch, config.batch_size, config.steps_per_epoch,
                 seed=config.seed * 100_003 + epoch, augment=augment, weights=weights,
@@ -263,6 +275,10 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
             fh.flush()
             if val_rmse < best:
                 best, best_epoch = val_rmse, epoch + 1
+                if config.keep == "best":
+                    model.save(out_dir / "model.keras")
+            last_epoch = epoch + 1
+            if config.keep == "last":
                 model.save(out_dir / "model.keras")
             log(f"epoch {epoch + 1}/{config.epochs}: loss {loss:.5f}  val RMSE {val_rmse:.4f}"
                 f"  (best {best:.4f} @ {best_epoch}, identity {baseline:.4f})  {elapsed:.0f} s")
@@ -270,6 +286,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
                 log(f"stopping: time budget of {config.max_minutes} min reached")
                 break
     result = {"best_val_rmse": best, "identity_val_rmse": baseline, "best_epoch": best_epoch,
+              "kept_epoch": best_epoch if config.keep == "best" else last_epoch,
               "seconds": round(time.monotonic() - start, 1)}
     record["result"] = result
     (out_dir / "config.json").write_text(json.dumps(record, indent=2))
