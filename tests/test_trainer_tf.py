@@ -88,13 +88,19 @@ def test_init_copies_the_weights_of_the_same_architecture_only(tiny_run):
         start_from(build_unet((4, 4, 4, 4))[0], root / "run" / "model.keras")
 
 
-def test_fine_tuning_run_keeps_the_last_epoch(tiny_run, tmp_path):
+def test_fine_tuning_run_keeps_the_last_epoch(tiny_run, tmp_path, monkeypatch):
+    # learning rate 0: the seed model (no batch norm) does not change, so every epoch ties
+    # on validation RMSE and "best" would keep epoch 1; "last" must still save epoch 2
     root, data, first = tiny_run
+    saves = []
+    real_save = tf.keras.Model.save
+    monkeypatch.setattr(tf.keras.Model, "save", lambda self, *a, **k: (saves.append(1), real_save(self, *a, **k)))
     config = FitConfig(data=[str(data)], arch="seed", epochs=2, steps_per_epoch=2, batch_size=4,
-                       patch=32, val_groups=["b"], seed=6, threads=1, loss="ink-mse",
+                       patch=32, val_groups=["b"], seed=6, threads=1, loss="ink-mse", learning_rate=0.0,
                        init=str(root / "run" / "model.keras"), keep="last")
     result = fit(config, tmp_path / "tuned", log=lambda line: None)
-    assert result["kept_epoch"] == 2
+    assert result["best_epoch"] == 1 and result["kept_epoch"] == 2
+    assert len(saves) == 2  # saved after each epoch, the last one included
     record = json.loads((tmp_path / "tuned" / "config.json").read_text())
     assert record["config"]["init"].endswith("model.keras") and record["config"]["keep"] == "last"
     assert first["kept_epoch"] == first["best_epoch"]

@@ -29,6 +29,22 @@ from . import data as data_mod
 INK_BELOW = 0.75
 
 
+def estimate_background(noisy: np.ndarray, window: int) -> np.ndarray:
+    """The paper (and stains) under the ink: grey dilation, then a box filter.
+
+    Parameters
+    ----------
+    noisy : (H, W) float32 in [0, 1]
+    window : int
+        Max and box filter size (px); must exceed the stroke width.
+
+    Returns
+    -------
+    (H, W) float32 in [0, 1]
+    """
+    return ndimage.uniform_filter(ndimage.maximum_filter(noisy, size=window), size=window).astype(np.float32)
+
+
 def classical_clean(noisy: np.ndarray, window: int = 15, paper: float = 0.85) -> np.ndarray:
     """Background division and threshold (the classical baseline).
 
@@ -44,7 +60,7 @@ def classical_clean(noisy: np.ndarray, window: int = 15, paper: float = 0.85) ->
     -------
     (H, W) float32 in [0, 1]
     """
-    background = ndimage.uniform_filter(ndimage.maximum_filter(noisy, size=window), size=window)
+    background = estimate_background(noisy, window)
     flat = np.clip(noisy / np.maximum(background, 1e-3), 0.0, 1.0)
     return np.where(flat > paper, 1.0, flat).astype(np.float32)
 

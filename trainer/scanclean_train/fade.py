@@ -4,8 +4,8 @@ A second text-survival test that does not come from our synthetic generator: the
 and the print are those of real (e.g. held-out NoisyOffice) pairs; only the ink strength
 and the resolution change. Per pair:
 
-1. the stain without the ink: a grey dilation of the noisy page (``window`` px max
-   filter, wider than a stroke) smoothed by a box filter of the same size;
+1. the stain without the ink: ``evaluate.estimate_background`` (a ``window`` px grey
+   dilation of the noisy page, wider than a stroke, smoothed by a box filter);
 2. faint print on that stain: ``stain * (1 - contrast * (1 - clean))``, so
    ``contrast = 0.35`` prints the text at 35 % of black (light grey ink);
 3. both sides resized by ``scale`` (bicubic), as a scan at that many times the DPI, and
@@ -20,26 +20,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from . import data as data_mod
+from .evaluate import estimate_background
 from .synth import save_png_atomic
-
-
-def stain_of(noisy: np.ndarray, window: int = 9) -> np.ndarray:
-    """Estimate the stained paper under the ink (grey dilation, then a box filter).
-
-    Parameters
-    ----------
-    noisy : (H, W) float32 in [0, 1]
-    window : int
-        Filter size (px); must exceed the stroke width.
-
-    Returns
-    -------
-    (H, W) float32 in [0, 1]
-    """
-    return ndimage.uniform_filter(ndimage.maximum_filter(noisy, size=window), size=window).astype(np.float32)
 
 
 def resize(pixels: np.ndarray, scale: float) -> np.ndarray:
@@ -83,7 +67,7 @@ def fade_pair(
         raise ValueError(f"noisy {noisy.shape} and clean {clean.shape} differ in shape")
     if not 0.0 < contrast <= 1.0:
         raise ValueError(f"contrast must be in (0, 1], got {contrast}")
-    faded = stain_of(noisy, window) * (1.0 - contrast * (1.0 - clean))
+    faded = estimate_background(noisy, window) * (1.0 - contrast * (1.0 - clean))
     faded = resize(faded, scale)
     faded = np.clip(faded + rng.normal(0.0, 0.01, faded.shape), 0.0, 1.0).astype(np.float32)
     return faded, resize(clean, scale)
