@@ -104,3 +104,17 @@ def test_non_2d_page_is_an_error(tiny_model_path):
     session = ModelSession(tiny_model_path, intra_op_threads=1)
     with pytest.raises(ValueError, match="H, W"):
         clean_image(np.ones((4, 4, 3), np.float32), session)
+
+
+def test_a_page_within_one_tiles_pixels_runs_as_one_window(tiny_model_multiple8_path):
+    from scanclean.engine import plan_tiles
+
+    session = ModelSession(tiny_model_multiple8_path, intra_op_threads=1)
+    # 96 x 40 px is wider than a 64 px tile but has fewer px than 64 x 64: one window
+    assert [t.window for t in plan_tiles(40, 96, session, tile=64)] == [(0, 40, 0, 96)]
+    assert len(plan_tiles(72, 96, session, tile=64)) > 1  # more px than a tile: a grid
+    page = make_page(40, 93, seed=2)
+    calls = []
+    out = clean_image(page, session, tile=64, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 1)]
+    np.testing.assert_allclose(out, _whole_page_reference(page, session), atol=1e-6, rtol=0)

@@ -190,3 +190,33 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "o" / "noisy").iterdir()) == ["1.png", "2.png"]
     assert cli.main(["fade", "--data", str(src), "--out", str(tmp_path / "p"), "--groups", "nope"]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"keep": "newest"}, "keep must be"),
+        ({"loss": "l1"}, "loss must be one of"),
+        ({"epochs": 0}, "epochs must be at least 1"),
+        ({"epochs": 10, "stop_after": 11}, "stop_after must be between"),
+        ({"first_fraction": 0.0}, "first_fraction must be in"),
+        ({"max_scale": 0.5}, "max_scale must be at least 1"),
+    ],
+)
+def test_fit_config_rejects_a_bad_setting_before_training(setting, message):
+    from scanclean_train.train import FitConfig
+
+    FitConfig(data=["d"], keep="last", loss="ink-mse", epochs=10, stop_after=10, first_fraction=1.0)
+    with pytest.raises(ValueError, match=message):
+        FitConfig(data=["d"], **setting)
+
+
+def test_collect_metrics_takes_the_model_and_identity_and_names_a_gap():
+    from scanclean_train.export import collect_metrics
+
+    report = {"model": "m", "methods": {"m": {"rmse": 0.031234, "mp_per_s": 1.2},
+                                        "identity": {"rmse": 0.16}, "classical": {"rmse": 0.07}}}
+    metrics = collect_metrics({"heldout": report})
+    assert metrics == {"heldout": {"rmse": 0.0312}, "heldout_identity": {"rmse": 0.16}}
+    with pytest.raises(ValueError, match="fade: .*'m'"):
+        collect_metrics({"fade": {"model": "m", "methods": {"identity": {"rmse": 0.2}}}})

@@ -106,6 +106,26 @@ def test_fine_tuning_run_keeps_the_last_epoch(tiny_run, tmp_path, monkeypatch):
     assert first["kept_epoch"] == first["best_epoch"]
 
 
+def test_weight_averaging_ends_each_epoch_on_the_average(tiny_run, tmp_path):
+    # Keras starts the average at the weights after the first step; with momentum ~1 it
+    # stays there, so 4 averaged steps must give the weights of 1 plain step (same batches)
+    root, data, _ = tiny_run
+
+    def tuned(steps, ema):
+        config = FitConfig(data=[str(data)], arch="seed", epochs=1, steps_per_epoch=steps, batch_size=4,
+                           patch=32, val_groups=["b"], seed=6, threads=1, learning_rate=1e-2,
+                           init=str(root / "run" / "model.keras"), keep="last", ema=ema)
+        fit(config, tmp_path / f"{steps}-{ema}", log=lambda line: None)
+        return load_run_model(tmp_path / f"{steps}-{ema}" / "model.keras").get_weights()
+
+    def gap(a, b):
+        return max(float(np.abs(x - y).max()) for x, y in zip(a, b, strict=True))
+
+    one_step, four_steps, averaged = tuned(1, None), tuned(4, None), tuned(4, 0.999999)
+    assert gap(four_steps, one_step) > 1e-3  # plain training moves on
+    assert gap(averaged, one_step) < 1e-5
+
+
 def test_export_matches_keras_on_an_odd_page_and_carries_metadata(tiny_run):
     ort = pytest.importorskip("onnxruntime")
     import onnx
@@ -157,6 +177,14 @@ def test_evaluate_reports_model_and_baselines(tiny_run, capsys):
     sq = sum(float(np.sum((n.astype(np.float64) - c) ** 2)) for n, c in load_images(pages))
     px = sum(c.size for _, c in load_images(pages))
     assert report["methods"]["identity"]["rmse"] == pytest.approx(np.sqrt(sq / px), rel=1e-6)
+    # the report goes into the model's metadata as it is, under the name given
+    (root / "eval.json").write_text(json.dumps(report))
+    assert train_cli.main(["export", str(root / "run" / "model.keras"), "--out", str(out),
+                           "--metrics-from", f"tiny_b={root / 'eval.json'}"]) == 0
+    import onnx
+    stored = json.loads({p.key: p.value for p in onnx.load(out).metadata_props}["metrics"])
+    assert stored["tiny_b"]["rmse"] == round(report["rmse"], 4)
+    assert stored["tiny_b_identity"]["rmse"] == round(report["methods"]["identity"]["rmse"], 4)
 
 
 def test_fit_usage_errors_exit_2(tmp_path):

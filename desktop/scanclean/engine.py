@@ -45,6 +45,11 @@ def _check_page(pixels: np.ndarray) -> np.ndarray:
 def plan_tiles(height: int, width: int, session: ModelSession, tile: int = DEFAULT_TILE):
     """The tile grid :func:`clean_image` uses for a page of ``height`` x ``width`` px.
 
+    A page whose padded size has no more px than one ``tile`` x ``tile`` window (a
+    540 x 420 px NoisyOffice page under 512 px tiles, say) runs as one window: the same
+    memory as one tile, and no px computed twice in overlaps. Larger pages get square
+    windows of ``tile`` px.
+
     Returns
     -------
     list of scanclean.tiling.Tile
@@ -56,7 +61,10 @@ def plan_tiles(height: int, width: int, session: ModelSession, tile: int = DEFAU
         When ``tile`` is too small for the model's receptive field.
     """
     m = session.info.size_multiple
-    return tile_grid(round_up(height, m), round_up(width, m), tile, session.info.receptive_field, m)
+    hp, wp = round_up(height, m), round_up(width, m)
+    if hp * wp <= tile * tile:
+        tile = max(hp, wp)  # one window of the whole padded page
+    return tile_grid(hp, wp, tile, session.info.receptive_field, m)
 
 
 def clean_image(
@@ -72,7 +80,8 @@ def clean_image(
 
     The page is reflect-padded (virtually, without a copy) at the bottom and right to
     the model's size multiple; windows of ``tile`` px overlapping by at least the
-    receptive field are cut from it, run through the model (equal-shape windows
+    receptive field (one window when the page has no more px than a tile, see
+    :func:`plan_tiles`) are cut from it, run through the model (equal-shape windows
     batched, at most ``max_batch_pixels`` px per call) and only each window's core is
     written into one preallocated output. The result equals whole-page inference
     (:func:`clean_image_untiled`) to float rounding (tested to 1e-5). Layout after

@@ -52,6 +52,8 @@ def add_fit(sub) -> None:
     p.add_argument("--max-scale", type=float, default=3.0, help="largest scale-jitter factor (default 3)")
     p.add_argument("--keep", choices=("best", "last"), default="best",
                    help="model.keras from the epoch with the best validation RMSE, or the last epoch")
+    p.add_argument("--ema", type=float, default=None, metavar="M",
+                   help="average the weights with this momentum (e.g. 0.99); each epoch ends on the average")
     p.add_argument("--first-fraction", type=float, default=None, metavar="F",
                    help="share of patches drawn from the first --data dir (default: every page equally often)")
 
@@ -67,6 +69,7 @@ def run_fit(args) -> int:
         val_pages_per_epoch=args.val_pages, threads=args.threads,
         first_fraction=args.first_fraction, max_scale=args.max_scale, keep=args.keep,
         stop_after=args.stop_after, init=os.path.abspath(args.init) if args.init else None,
+        ema=args.ema,
     )
     result = fit(config, args.out, log=lambda line: print(line, flush=True))
     print(json.dumps(result))
@@ -81,16 +84,30 @@ def add_export(sub) -> None:
     p.add_argument("--version", default="1")
     p.add_argument("--description", default="")
     p.add_argument("--metrics", default=None, metavar="JSON_FILE",
-                   help="validation figures to store (e.g. the output of evaluate --json)")
+                   help="validation figures to store, as one JSON object")
+    p.add_argument("--metrics-from", action="append", default=[], metavar="NAME=EVAL.json",
+                   help="store the model's and identity's figures from an evaluate --json report "
+                        "under NAME (repeatable; instead of --metrics)")
 
 
 def run_export(args) -> int:
-    from .export import export
+    from .export import collect_metrics, export
 
     metrics = None
+    if args.metrics and args.metrics_from:
+        raise ValueError("give --metrics or --metrics-from, not both")
     if args.metrics:
         with open(args.metrics) as fh:
             metrics = json.load(fh)
+    if args.metrics_from:
+        reports = {}
+        for item in args.metrics_from:
+            key, sep, path = item.partition("=")
+            if not sep or not key or not path:
+                raise ValueError(f"--metrics-from {item!r}: expected NAME=EVAL.json")
+            with open(path) as fh:
+                reports[key] = json.load(fh)
+        metrics = collect_metrics(reports)
     metadata = export(args.model, args.out, name=args.name, version=args.version,
                       metrics=metrics, description=args.description)
     for key, value in metadata.items():

@@ -16,6 +16,38 @@ from scanclean.pages import atomic_file
 VALUE_RANGE = "0-1, 1 = paper"
 
 
+def collect_metrics(reports: dict[str, dict], baselines: tuple[str, ...] = ("identity",)) -> dict:
+    """Metrics for the metadata from ``scanclean-train evaluate --json`` reports.
+
+    Parameters
+    ----------
+    reports : dict of str to dict
+        Test-set name (e.g. ``noisyoffice_heldout_groups_258-3``) to one evaluate report;
+        its ``model`` key names the method whose figures are taken.
+    baselines : tuple of str
+        Baseline methods also stored, as ``<set>_<baseline>``.
+
+    Returns
+    -------
+    dict
+        ``{set: {rmse, psnr, ssim, f_measure}, set_identity: {...}, ...}``, rounded to 4
+        decimals; speeds are left out (they belong to the machine, not the model).
+
+    Raises
+    ------
+    ValueError
+        A report without the model's or a baseline's figures (the message names the set).
+    """
+    metrics = {}
+    for key, report in reports.items():
+        methods = report.get("methods", {})
+        for method, suffix in [(report.get("model"), "")] + [(b, f"_{b}") for b in baselines]:
+            if method not in methods:
+                raise ValueError(f"{key}: the evaluate report has no figures for {method!r}")
+            metrics[key + suffix] = {k: round(v, 4) for k, v in methods[method].items() if k != "mp_per_s"}
+    return metrics
+
+
 def run_record(model_path: Path) -> dict:
     """The run's ``config.json`` beside a ``model.keras`` (empty dict if absent)."""
     path = Path(model_path).parent / "config.json"
