@@ -52,11 +52,17 @@ def export_candidate(widths: tuple[int, ...], folder: Path) -> tuple[Path, int, 
     from scanclean_train.model import build_unet, macs_per_pixel
 
     model, info = build_unet(widths)
-    data = set_metadata(to_onnx_bytes(model), {
-        "name": info.name, "version": "0", "architecture": info.name,
-        "receptive_field": str(info.receptive_field), "size_multiple": str(info.size_multiple),
-        "value_range": "0-1, 1 = paper",
-    })
+    data = set_metadata(
+        to_onnx_bytes(model),
+        {
+            "name": info.name,
+            "version": "0",
+            "architecture": info.name,
+            "receptive_field": str(info.receptive_field),
+            "size_multiple": str(info.size_multiple),
+            "value_range": "0-1, 1 = paper",
+        },
+    )
     path = folder / f"{info.name}.onnx"
     path.write_bytes(data)
     return path, macs_per_pixel(model), model.count_params()
@@ -80,19 +86,29 @@ def time_model(path: Path, size: int, repeat: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--widths", action="append", default=None, metavar="W,W,...",
-                        help=f"filters per level, finest first (repeatable; default {DEFAULT_CANDIDATES})")
+    parser.add_argument(
+        "--widths",
+        action="append",
+        default=None,
+        metavar="W,W,...",
+        help=f"filters per level, finest first (repeatable; default {DEFAULT_CANDIDATES})",
+    )
     parser.add_argument("--size", type=int, default=2000, metavar="PX", help="page side (px)")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
     candidates = [parse_widths(w) for w in (args.widths or DEFAULT_CANDIDATES)]
-    print(f"page {args.size} x {args.size} px ({args.size**2 / 1e6:.1f} MP), tiled engine, best of {args.repeat}")
+    print(
+        f"page {args.size} x {args.size} px ({args.size**2 / 1e6:.1f} MP), tiled engine, best of {args.repeat}"
+    )
     print(f"{'widths':<22} {'MAC/px':>8} {'params':>9} {'MP/s':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         for widths in candidates:
             path, macs, params = export_candidate(widths, Path(tmp))
             seconds = time_model(path, args.size, args.repeat)
-            print(f"{','.join(map(str, widths)):<22} {macs:>8,} {params:>9,} {args.size**2 / 1e6 / seconds:>6.2f}", flush=True)
+            print(
+                f"{','.join(map(str, widths)):<22} {macs:>8,} {params:>9,} {args.size**2 / 1e6 / seconds:>6.2f}",
+                flush=True,
+            )
     return 0
 
 

@@ -38,11 +38,14 @@ def test_find_pairs_reads_both_layouts(tmp_path):
     assert noisy.dtype == np.float32 and noisy.shape == clean.shape == (30, 40)
 
 
-@pytest.mark.parametrize("breakage, message", [
-    ("missing", "missing partner"),
-    ("size", "differs"),
-    ("garbage", "cannot read"),
-])
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        ("missing", "missing partner"),
+        ("size", "differs"),
+        ("garbage", "cannot read"),
+    ],
+)
 def test_find_pairs_names_the_bad_file(tmp_path, breakage, message):
     root = write_pair_dir(tmp_path / "d", ["1.png", "2.png"])
     if breakage == "missing":
@@ -99,7 +102,9 @@ def test_fade_ink_window_must_span_thick_strokes():
     clean[22:37, 5:55] = 0.0
     noisy = np.where(clean < 0.5, 0.1, 0.8).astype(np.float32)
     assert D.fade_ink(noisy, clean, 1.0, window=9)[29, 30] == pytest.approx(0.1)
-    assert D.fade_ink(noisy, clean, 1.0, window=2 * round(4.5 * 4) + 1)[29, 30] == pytest.approx(0.8)
+    assert D.fade_ink(noisy, clean, 1.0, window=2 * round(4.5 * 4) + 1)[29, 30] == pytest.approx(
+        0.8
+    )
 
 
 def test_sample_patch_is_seeded_and_scaled():
@@ -114,11 +119,15 @@ def test_sample_patch_is_seeded_and_scaled():
 
 def test_first_fraction_sets_the_share_of_patches_from_the_first_source():
     # 2 dark "real" pages and 8 light "synthetic" ones: which one a patch came from shows
-    pages = [(np.full((40, 40), 0.2, np.float32),) * 2] * 2 + [(np.full((40, 40), 0.8, np.float32),) * 2] * 8
+    pages = [(np.full((40, 40), 0.2, np.float32),) * 2] * 2 + [
+        (np.full((40, 40), 0.8, np.float32),) * 2
+    ] * 8
 
     def first_share(weights):
         rng = np.random.default_rng(0)
-        draws = [D.sample_patch(pages, 16, rng, D.Augment.none(), weights)[0].mean() for _ in range(3000)]
+        draws = [
+            D.sample_patch(pages, 16, rng, D.Augment.none(), weights)[0].mean() for _ in range(3000)
+        ]
         return np.mean(np.array(draws) < 0.5)
 
     weights = D.page_weights([2, 8], 0.6)
@@ -159,7 +168,9 @@ def test_fade_pair_keeps_the_stain_and_weakens_the_print():
     clean[20:24, 10:70] = 0.0  # a 4 px stroke
     stain = np.tile(np.linspace(0.6, 1.0, 80, dtype=np.float32), (60, 1))
     noisy = clean * stain
-    faded, target = F.fade_pair(noisy, clean, contrast=0.35, scale=2.0, rng=np.random.default_rng(0))
+    faded, target = F.fade_pair(
+        noisy, clean, contrast=0.35, scale=2.0, rng=np.random.default_rng(0)
+    )
     assert faded.shape == target.shape == (120, 160) and faded.dtype == np.float32
     paper = faded[80:100, 40:120].mean()
     ink = faded[42:46, 40:120].mean()  # the stroke, scaled 2x
@@ -171,8 +182,11 @@ def test_fade_pair_keeps_the_stain_and_weakens_the_print():
 
 
 def test_faded_set_keeps_only_the_asked_groups(tmp_path):
-    src = write_pair_dir(tmp_path / "src", ["1.png", "2.png", "3.png"],
-                         groups={"a": ["1.png", "2.png"], "b": ["3.png"]})
+    src = write_pair_dir(
+        tmp_path / "src",
+        ["1.png", "2.png", "3.png"],
+        groups={"a": ["1.png", "2.png"], "b": ["3.png"]},
+    )
     n = F.write_faded_set(src, tmp_path / "out", groups=["b"], scale=1.5)
     assert n == 1
     pairs = D.find_pairs(tmp_path / "out")
@@ -185,10 +199,17 @@ def test_faded_set_keeps_only_the_asked_groups(tmp_path):
 def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
     from scanclean_train import cli
 
-    src = write_pair_dir(tmp_path / "src", ["1.png", "2.png"], groups={"a": ["1.png"], "b": ["2.png"]})
-    assert cli.main(["fade", "--data", str(src), "--out", str(tmp_path / "o"), "--groups", "a,b"]) == 0
+    src = write_pair_dir(
+        tmp_path / "src", ["1.png", "2.png"], groups={"a": ["1.png"], "b": ["2.png"]}
+    )
+    assert (
+        cli.main(["fade", "--data", str(src), "--out", str(tmp_path / "o"), "--groups", "a,b"]) == 0
+    )
     assert sorted(p.name for p in (tmp_path / "o" / "noisy").iterdir()) == ["1.png", "2.png"]
-    assert cli.main(["fade", "--data", str(src), "--out", str(tmp_path / "p"), "--groups", "nope"]) == 1
+    assert (
+        cli.main(["fade", "--data", str(src), "--out", str(tmp_path / "p"), "--groups", "nope"])
+        == 1
+    )
     assert "nope" in capsys.readouterr().err
 
 
@@ -214,8 +235,14 @@ def test_fit_config_rejects_a_bad_setting_before_training(setting, message):
 def test_collect_metrics_takes_the_model_and_identity_and_names_a_gap():
     from scanclean_train.export import collect_metrics
 
-    report = {"model": "m", "methods": {"m": {"rmse": 0.031234, "mp_per_s": 1.2},
-                                        "identity": {"rmse": 0.16}, "classical": {"rmse": 0.07}}}
+    report = {
+        "model": "m",
+        "methods": {
+            "m": {"rmse": 0.031234, "mp_per_s": 1.2},
+            "identity": {"rmse": 0.16},
+            "classical": {"rmse": 0.07},
+        },
+    }
     metrics = collect_metrics({"heldout": report})
     assert metrics == {"heldout": {"rmse": 0.0312}, "heldout_identity": {"rmse": 0.16}}
     with pytest.raises(ValueError, match="fade: .*'m'"):

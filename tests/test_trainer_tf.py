@@ -56,10 +56,20 @@ def tiny_run(tmp_path_factory):
     """A 2-epoch fit of ``seed`` on generated pairs in two background groups."""
     root = tmp_path_factory.mktemp("train")
     names = [f"{i}.png" for i in range(6)]
-    data = write_pair_dir(root / "data", names, size=(48, 40),
-                          groups={"a": names[:4], "b": names[4:]})
-    config = FitConfig(data=[str(data)], arch="seed", epochs=2, steps_per_epoch=3, batch_size=4,
-                       patch=32, val_groups=["b"], seed=5, threads=1)
+    data = write_pair_dir(
+        root / "data", names, size=(48, 40), groups={"a": names[:4], "b": names[4:]}
+    )
+    config = FitConfig(
+        data=[str(data)],
+        arch="seed",
+        epochs=2,
+        steps_per_epoch=3,
+        batch_size=4,
+        patch=32,
+        val_groups=["b"],
+        seed=5,
+        threads=1,
+    )
     result = fit(config, root / "run", log=lambda line: None)
     return root, data, result
 
@@ -83,7 +93,9 @@ def test_init_copies_the_weights_of_the_same_architecture_only(tiny_run):
     fresh, _ = build_seed()
     assert not np.array_equal(fresh.get_weights()[0], saved.get_weights()[0])
     start_from(fresh, root / "run" / "model.keras")
-    assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), saved.get_weights(), strict=True))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(fresh.get_weights(), saved.get_weights(), strict=True)
+    )
     with pytest.raises(ValueError, match="same architecture"):
         start_from(build_unet((4, 4, 4, 4))[0], root / "run" / "model.keras")
 
@@ -94,10 +106,24 @@ def test_fine_tuning_run_keeps_the_last_epoch(tiny_run, tmp_path, monkeypatch):
     root, data, first = tiny_run
     saves = []
     real_save = tf.keras.Model.save
-    monkeypatch.setattr(tf.keras.Model, "save", lambda self, *a, **k: (saves.append(1), real_save(self, *a, **k)))
-    config = FitConfig(data=[str(data)], arch="seed", epochs=2, steps_per_epoch=2, batch_size=4,
-                       patch=32, val_groups=["b"], seed=6, threads=1, loss="ink-mse", learning_rate=0.0,
-                       init=str(root / "run" / "model.keras"), keep="last")
+    monkeypatch.setattr(
+        tf.keras.Model, "save", lambda self, *a, **k: (saves.append(1), real_save(self, *a, **k))
+    )
+    config = FitConfig(
+        data=[str(data)],
+        arch="seed",
+        epochs=2,
+        steps_per_epoch=2,
+        batch_size=4,
+        patch=32,
+        val_groups=["b"],
+        seed=6,
+        threads=1,
+        loss="ink-mse",
+        learning_rate=0.0,
+        init=str(root / "run" / "model.keras"),
+        keep="last",
+    )
     result = fit(config, tmp_path / "tuned", log=lambda line: None)
     assert result["best_epoch"] == 1 and result["kept_epoch"] == 2
     assert len(saves) == 2  # saved after each epoch, the last one included
@@ -112,9 +138,21 @@ def test_weight_averaging_ends_each_epoch_on_the_average(tiny_run, tmp_path):
     root, data, _ = tiny_run
 
     def tuned(steps, ema):
-        config = FitConfig(data=[str(data)], arch="seed", epochs=1, steps_per_epoch=steps, batch_size=4,
-                           patch=32, val_groups=["b"], seed=6, threads=1, learning_rate=1e-2,
-                           init=str(root / "run" / "model.keras"), keep="last", ema=ema)
+        config = FitConfig(
+            data=[str(data)],
+            arch="seed",
+            epochs=1,
+            steps_per_epoch=steps,
+            batch_size=4,
+            patch=32,
+            val_groups=["b"],
+            seed=6,
+            threads=1,
+            learning_rate=1e-2,
+            init=str(root / "run" / "model.keras"),
+            keep="last",
+            ema=ema,
+        )
         fit(config, tmp_path / f"{steps}-{ema}", log=lambda line: None)
         return load_run_model(tmp_path / f"{steps}-{ema}" / "model.keras").get_weights()
 
@@ -132,11 +170,33 @@ def test_export_matches_keras_on_an_odd_page_and_carries_metadata(tiny_run):
 
     root, _, _ = tiny_run
     out = root / "seed.onnx"
-    assert train_cli.main(["export", str(root / "run" / "model.keras"), "--out", str(out),
-                           "--name", "seed-test", "--version", "7"]) == 0
+    assert (
+        train_cli.main(
+            [
+                "export",
+                str(root / "run" / "model.keras"),
+                "--out",
+                str(out),
+                "--name",
+                "seed-test",
+                "--version",
+                "7",
+            ]
+        )
+        == 0
+    )
     meta = {p.key: p.value for p in onnx.load(out).metadata_props}
-    for key in ("name", "version", "architecture", "receptive_field", "size_multiple",
-                "value_range", "training_data", "validation", "metrics"):
+    for key in (
+        "name",
+        "version",
+        "architecture",
+        "receptive_field",
+        "size_multiple",
+        "value_range",
+        "training_data",
+        "validation",
+        "metrics",
+    ):
         assert meta[key], key
     assert meta["name"] == "seed-test" and meta["receptive_field"] == "15"
     assert "data/b" in meta["validation"]
@@ -157,7 +217,9 @@ def test_unet_exports_with_dynamic_size_and_matches_keras():
     session = ort.InferenceSession(to_onnx_bytes(model), providers=["CPUExecutionProvider"])
     for h, w in ((37, 53), (61, 29)):
         page = pad_reflect(make_page(h, w, seed=h), info.size_multiple)[0][None, ..., None]
-        np.testing.assert_allclose(session.run(None, {"input": page})[0], np.asarray(model(page)), atol=1e-5)
+        np.testing.assert_allclose(
+            session.run(None, {"input": page})[0], np.asarray(model(page)), atol=1e-5
+        )
 
 
 def test_evaluate_reports_model_and_baselines(tiny_run, capsys):
@@ -165,23 +227,40 @@ def test_evaluate_reports_model_and_baselines(tiny_run, capsys):
     out = root / "seed-eval.onnx"
     train_cli.main(["export", str(root / "run" / "model.keras"), "--out", str(out)])
     capsys.readouterr()
-    assert train_cli.main(["evaluate", "--model", str(out), "--data", str(data),
-                           "--groups", "b", "--json"]) == 0
+    assert (
+        train_cli.main(
+            ["evaluate", "--model", str(out), "--data", str(data), "--groups", "b", "--json"]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["pages"] == 2 and report["groups"] == ["data/b"]
     assert set(report["methods"]) == {"seed-eval", "identity", "classical"}
     assert report["rmse"] == report["methods"]["seed-eval"]["rmse"]
     # the identity baseline is the plain RMSE of the noisy pages
     from scanclean_train.data import find_pairs, load_images
+
     pages = [p for p in find_pairs(data) if p.group == "data/b"]
     sq = sum(float(np.sum((n.astype(np.float64) - c) ** 2)) for n, c in load_images(pages))
     px = sum(c.size for _, c in load_images(pages))
     assert report["methods"]["identity"]["rmse"] == pytest.approx(np.sqrt(sq / px), rel=1e-6)
     # the report goes into the model's metadata as it is, under the name given
     (root / "eval.json").write_text(json.dumps(report))
-    assert train_cli.main(["export", str(root / "run" / "model.keras"), "--out", str(out),
-                           "--metrics-from", f"tiny_b={root / 'eval.json'}"]) == 0
+    assert (
+        train_cli.main(
+            [
+                "export",
+                str(root / "run" / "model.keras"),
+                "--out",
+                str(out),
+                "--metrics-from",
+                f"tiny_b={root / 'eval.json'}",
+            ]
+        )
+        == 0
+    )
     import onnx
+
     stored = json.loads({p.key: p.value for p in onnx.load(out).metadata_props}["metrics"])
     assert stored["tiny_b"]["rmse"] == round(report["rmse"], 4)
     assert stored["tiny_b_identity"]["rmse"] == round(report["methods"]["identity"]["rmse"], 4)

@@ -27,9 +27,17 @@ def add_fit(sub) -> None:
     from .model import ARCHITECTURES, DEFAULT_ARCH
     from .train import LOSSES
 
-    p = sub.add_parser("fit", help="train a model on paired scans; writes RUN/model.keras, history.csv, config.json")
-    p.add_argument("--data", action="append", required=True, metavar="DIR",
-                   help="data dir with noisy/ and clean/ (repeatable; validation groups come from the first)")
+    p = sub.add_parser(
+        "fit",
+        help="train a model on paired scans; writes RUN/model.keras, history.csv, config.json",
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="data dir with noisy/ and clean/ (repeatable; validation groups come from the first)",
+    )
     p.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCH)
     p.add_argument("--out", required=True, metavar="RUN", help="run folder")
     p.add_argument("--epochs", type=int, default=30)
@@ -38,37 +46,79 @@ def add_fit(sub) -> None:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--loss", choices=sorted(LOSSES), default="mse")
     p.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (cosine decay)")
-    p.add_argument("--val-groups", type=split_list, default=None, metavar="G,G",
-                   help="background groups held out for validation (default: 20%% of groups by seed)")
+    p.add_argument(
+        "--val-groups",
+        type=split_list,
+        default=None,
+        metavar="G,G",
+        help="background groups held out for validation (default: 20%% of groups by seed)",
+    )
     p.add_argument("--val-pages", type=int, default=16, help="held-out pages scored per epoch")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-augment", action="store_true", help="plain random crops only")
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget (min)")
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--init", default=None, metavar="MODEL.keras",
-                   help="start from this model's weights (same --arch; fine-tuning)")
-    p.add_argument("--stop-after", type=int, default=None, metavar="N",
-                   help="stop after N epochs, keeping the learning-rate schedule of --epochs")
-    p.add_argument("--max-scale", type=float, default=3.0, help="largest scale-jitter factor (default 3)")
-    p.add_argument("--keep", choices=("best", "last"), default="best",
-                   help="model.keras from the epoch with the best validation RMSE, or the last epoch")
-    p.add_argument("--ema", type=float, default=None, metavar="M",
-                   help="average the weights with this momentum (e.g. 0.99); each epoch ends on the average")
-    p.add_argument("--first-fraction", type=float, default=None, metavar="F",
-                   help="share of patches drawn from the first --data dir (default: every page equally often)")
+    p.add_argument(
+        "--init",
+        default=None,
+        metavar="MODEL.keras",
+        help="start from this model's weights (same --arch; fine-tuning)",
+    )
+    p.add_argument(
+        "--stop-after",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop after N epochs, keeping the learning-rate schedule of --epochs",
+    )
+    p.add_argument(
+        "--max-scale", type=float, default=3.0, help="largest scale-jitter factor (default 3)"
+    )
+    p.add_argument(
+        "--keep",
+        choices=("best", "last"),
+        default="best",
+        help="model.keras from the epoch with the best validation RMSE, or the last epoch",
+    )
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=None,
+        metavar="M",
+        help="average the weights with this momentum (e.g. 0.99); each epoch ends on the average",
+    )
+    p.add_argument(
+        "--first-fraction",
+        type=float,
+        default=None,
+        metavar="F",
+        help="share of patches drawn from the first --data dir (default: every page equally often)",
+    )
 
 
 def run_fit(args) -> int:
     from .train import FitConfig, fit
 
     config = FitConfig(
-        data=[os.path.abspath(d) for d in args.data], arch=args.arch, epochs=args.epochs,
-        steps_per_epoch=args.steps, batch_size=args.batch_size, patch=args.patch, loss=args.loss,
-        learning_rate=args.lr, val_groups=args.val_groups, seed=args.seed,
-        augment=not args.no_augment, max_minutes=args.max_minutes,
-        val_pages_per_epoch=args.val_pages, threads=args.threads,
-        first_fraction=args.first_fraction, max_scale=args.max_scale, keep=args.keep,
-        stop_after=args.stop_after, init=os.path.abspath(args.init) if args.init else None,
+        data=[os.path.abspath(d) for d in args.data],
+        arch=args.arch,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps,
+        batch_size=args.batch_size,
+        patch=args.patch,
+        loss=args.loss,
+        learning_rate=args.lr,
+        val_groups=args.val_groups,
+        seed=args.seed,
+        augment=not args.no_augment,
+        max_minutes=args.max_minutes,
+        val_pages_per_epoch=args.val_pages,
+        threads=args.threads,
+        first_fraction=args.first_fraction,
+        max_scale=args.max_scale,
+        keep=args.keep,
+        stop_after=args.stop_after,
+        init=os.path.abspath(args.init) if args.init else None,
         ema=args.ema,
     )
     result = fit(config, args.out, log=lambda line: print(line, flush=True))
@@ -83,11 +133,20 @@ def add_export(sub) -> None:
     p.add_argument("--name", default=None)
     p.add_argument("--version", default="1")
     p.add_argument("--description", default="")
-    p.add_argument("--metrics", default=None, metavar="JSON_FILE",
-                   help="validation figures to store, as one JSON object")
-    p.add_argument("--metrics-from", action="append", default=[], metavar="NAME=EVAL.json",
-                   help="store the model's and identity's figures from an evaluate --json report "
-                        "under NAME (repeatable; instead of --metrics)")
+    p.add_argument(
+        "--metrics",
+        default=None,
+        metavar="JSON_FILE",
+        help="validation figures to store, as one JSON object",
+    )
+    p.add_argument(
+        "--metrics-from",
+        action="append",
+        default=[],
+        metavar="NAME=EVAL.json",
+        help="store the model's and identity's figures from an evaluate --json report "
+        "under NAME (repeatable; instead of --metrics)",
+    )
 
 
 def run_export(args) -> int:
@@ -108,8 +167,14 @@ def run_export(args) -> int:
             with open(path) as fh:
                 reports[key] = json.load(fh)
         metrics = collect_metrics(reports)
-    metadata = export(args.model, args.out, name=args.name, version=args.version,
-                      metrics=metrics, description=args.description)
+    metadata = export(
+        args.model,
+        args.out,
+        name=args.name,
+        version=args.version,
+        metrics=metrics,
+        description=args.description,
+    )
     for key, value in metadata.items():
         print(f"{key}: {value}")
     return 0
@@ -117,11 +182,21 @@ def run_export(args) -> int:
 
 def add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="RMSE/PSNR/SSIM of a model and baselines on paired pages")
-    p.add_argument("--model", required=True, action="append", metavar="MODEL.onnx",
-                   help="ONNX model (repeatable)")
+    p.add_argument(
+        "--model",
+        required=True,
+        action="append",
+        metavar="MODEL.onnx",
+        help="ONNX model (repeatable)",
+    )
     p.add_argument("--data", required=True, metavar="DIR")
-    p.add_argument("--groups", type=split_list, default=None, metavar="G,G",
-                   help="only these background groups (e.g. the held-out ones)")
+    p.add_argument(
+        "--groups",
+        type=split_list,
+        default=None,
+        metavar="G,G",
+        help="only these background groups (e.g. the held-out ones)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--per-page", action="store_true", help="print per-page figures too")
     p.add_argument("--tile", type=int, default=512, metavar="PX")
@@ -131,7 +206,9 @@ def add_evaluate(sub) -> None:
 def run_evaluate(args) -> int:
     from .evaluate import evaluate_dir, format_report
 
-    report = evaluate_dir(args.model, args.data, groups=args.groups, tile=args.tile, threads=args.threads)
+    report = evaluate_dir(
+        args.model, args.data, groups=args.groups, tile=args.tile, threads=args.threads
+    )
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -153,12 +230,21 @@ def run_synth(args) -> int:
 
 
 def add_fade(sub) -> None:
-    p = sub.add_parser("fade", help="text-survival test pairs from real pairs: faint print, higher DPI")
+    p = sub.add_parser(
+        "fade", help="text-survival test pairs from real pairs: faint print, higher DPI"
+    )
     p.add_argument("--data", required=True, metavar="DIR", help="data dir with noisy/ and clean/")
     p.add_argument("--out", required=True, metavar="DIR", help="new data dir (noisy/ and clean/)")
-    p.add_argument("--groups", type=split_list, default=None, metavar="G,G",
-                   help="only these background groups (e.g. the held-out ones)")
-    p.add_argument("--contrast", type=float, default=0.35, help="ink strength, 1 = as printed (default 0.35)")
+    p.add_argument(
+        "--groups",
+        type=split_list,
+        default=None,
+        metavar="G,G",
+        help="only these background groups (e.g. the held-out ones)",
+    )
+    p.add_argument(
+        "--contrast", type=float, default=0.35, help="ink strength, 1 = as printed (default 0.35)"
+    )
     p.add_argument("--scale", type=float, default=2.5, help="resolution factor (default 2.5)")
     p.add_argument("--seed", type=int, default=0)
 
@@ -166,15 +252,25 @@ def add_fade(sub) -> None:
 def run_fade(args) -> int:
     from .fade import write_faded_set
 
-    n = write_faded_set(args.data, args.out, groups=args.groups, contrast=args.contrast,
-                        scale=args.scale, seed=args.seed)
+    n = write_faded_set(
+        args.data,
+        args.out,
+        groups=args.groups,
+        contrast=args.contrast,
+        scale=args.scale,
+        seed=args.seed,
+    )
     print(f"{n} pairs written to {args.out}")
     return 0
 
 
-COMMANDS = {"fit": (add_fit, run_fit), "export": (add_export, run_export),
-            "evaluate": (add_evaluate, run_evaluate), "synth": (add_synth, run_synth),
-            "fade": (add_fade, run_fade)}
+COMMANDS = {
+    "fit": (add_fit, run_fit),
+    "export": (add_export, run_export),
+    "evaluate": (add_evaluate, run_evaluate),
+    "synth": (add_synth, run_synth),
+    "fade": (add_fade, run_fade),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

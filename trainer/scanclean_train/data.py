@@ -134,7 +134,10 @@ def find_pairs(data_dir: Path | str) -> list[Pair]:
     noisy_names, clean_names = _image_names(noisy_dir), _image_names(clean_dir)
     if not noisy_names:
         raise DataError(f"{noisy_dir}: no images")
-    for missing_side, names in ((clean_dir, noisy_names - clean_names), (noisy_dir, clean_names - noisy_names)):
+    for missing_side, names in (
+        (clean_dir, noisy_names - clean_names),
+        (noisy_dir, clean_names - noisy_names),
+    ):
         if names:
             raise DataError(f"{missing_side / sorted(names)[0]}: missing partner file")
     groups = read_groups(data_dir)
@@ -204,9 +207,7 @@ def match_groups(pairs: list[Pair], names: list[str]) -> set[str]:
     return wanted
 
 
-def split_pairs(
-    pairs: list[Pair], val_groups: list[str]
-) -> tuple[list[Pair], list[Pair]]:
+def split_pairs(pairs: list[Pair], val_groups: list[str]) -> tuple[list[Pair], list[Pair]]:
     """Split pairs into train and validation by whole background groups.
 
     A group name may be given with or without its ``"<data dir>/"`` prefix.
@@ -248,13 +249,19 @@ def page_weights(sizes: list[int], first_fraction: float | None) -> np.ndarray |
         return None
     n_first, n_rest = sizes[0], sum(sizes[1:])
     if not 0.0 < first_fraction <= 1.0 or n_first == 0:
-        raise ValueError(f"first-source fraction must be in (0, 1] with pages to draw, got {first_fraction}")
+        raise ValueError(
+            f"first-source fraction must be in (0, 1] with pages to draw, got {first_fraction}"
+        )
     if n_rest == 0:
         if first_fraction < 1.0:
             raise ValueError("a first-source fraction below 1 needs a second data dir")
         return np.full(n_first, 1.0 / n_first)
-    weights = np.concatenate([np.full(n_first, first_fraction / n_first),
-                              np.full(n_rest, (1.0 - first_fraction) / n_rest)])
+    weights = np.concatenate(
+        [
+            np.full(n_first, first_fraction / n_first),
+            np.full(n_rest, (1.0 - first_fraction) / n_rest),
+        ]
+    )
     return weights / weights.sum()
 
 
@@ -270,7 +277,9 @@ def load_images(pairs: list[Pair]) -> list[tuple[np.ndarray, np.ndarray]]:
 # it strokes as thick as a 300-600 dpi scan has; tone jitter covers grey paper and ink.
 
 
-def crop_scaled(noisy: np.ndarray, clean: np.ndarray, patch: int, scale: float, rng: np.random.Generator):
+def crop_scaled(
+    noisy: np.ndarray, clean: np.ndarray, patch: int, scale: float, rng: np.random.Generator
+):
     """Cut a random window of ``patch / scale`` px and resize it up to ``patch`` px.
 
     Emulates a scan at ``scale`` times the resolution (scale jitter). Both sides get the
@@ -372,7 +381,9 @@ def sample_patch(
     -------
     noisy, clean : (patch, patch) float32 in [0, 1]
     """
-    index = int(rng.integers(len(pages))) if weights is None else int(rng.choice(len(pages), p=weights))
+    index = (
+        int(rng.integers(len(pages))) if weights is None else int(rng.choice(len(pages), p=weights))
+    )
     noisy, clean = pages[index]
     scale = rng.uniform(1.0, augment.max_scale) if rng.random() < augment.p_scale else 1.0
     x, y = crop_scaled(noisy, clean, patch, scale, rng)
@@ -407,7 +418,10 @@ def make_patch_dataset(
     def generate():
         rng = np.random.default_rng(seed)
         for _ in range(steps):
-            xs, ys = zip(*(sample_patch(pages, patch, rng, augment, weights) for _ in range(batch_size)), strict=True)
+            xs, ys = zip(
+                *(sample_patch(pages, patch, rng, augment, weights) for _ in range(batch_size)),
+                strict=True,
+            )
             yield np.stack(xs)[..., None], np.stack(ys)[..., None]
 
     spec = tf.TensorSpec((batch_size, patch, patch, 1), tf.float32)

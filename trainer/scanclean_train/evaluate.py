@@ -42,7 +42,9 @@ def estimate_background(noisy: np.ndarray, window: int) -> np.ndarray:
     -------
     (H, W) float32 in [0, 1]
     """
-    return ndimage.uniform_filter(ndimage.maximum_filter(noisy, size=window), size=window).astype(np.float32)
+    return ndimage.uniform_filter(ndimage.maximum_filter(noisy, size=window), size=window).astype(
+        np.float32
+    )
 
 
 def classical_clean(noisy: np.ndarray, window: int = 15, paper: float = 0.85) -> np.ndarray:
@@ -103,7 +105,10 @@ def page_scores(output: np.ndarray, clean: np.ndarray) -> dict:
     sq = float(np.sum(diff**2))
     rmse = math.sqrt(sq / diff.size)
     return {
-        "sq": sq, "px": int(diff.size), "rmse": rmse, "psnr": psnr(rmse),
+        "sq": sq,
+        "px": int(diff.size),
+        "rmse": rmse,
+        "psnr": psnr(rmse),
         "ssim": float(structural_similarity(clean, output.astype(np.float32), data_range=1.0)),
         "f_measure": ink_f_measure(output, clean),
     }
@@ -118,7 +123,8 @@ def pool(pages: list[dict]) -> dict:
     """Overall figures: pooled RMSE (every px counts once) and its PSNR; mean SSIM and F."""
     rmse = math.sqrt(sum(p["sq"] for p in pages) / sum(p["px"] for p in pages))
     return {
-        "rmse": rmse, "psnr": psnr(rmse),
+        "rmse": rmse,
+        "psnr": psnr(rmse),
         "ssim": float(np.mean([p["ssim"] for p in pages])),
         "f_measure": float(np.mean([p["f_measure"] for p in pages])),
     }
@@ -159,7 +165,9 @@ def evaluate_pages(
         for session in sessions:
             start = time.perf_counter()
             outputs[session.info.name] = clean_image(noisy, session, tile=tile)
-            seconds[session.info.name] = seconds.get(session.info.name, 0.0) + time.perf_counter() - start
+            seconds[session.info.name] = (
+                seconds.get(session.info.name, 0.0) + time.perf_counter() - start
+            )
         for name, out in outputs.items():
             methods.setdefault(name, []).append({"page": pair.name, **page_scores(out, clean)})
     overall = {name: pool(pages) for name, pages in methods.items()}
@@ -167,10 +175,17 @@ def evaluate_pages(
         overall[name]["mp_per_s"] = megapixels / secs
     first = sessions[0].info.name
     return {
-        "rmse": overall[first]["rmse"], "model": first, "pages": len(pairs),
-        "megapixels": megapixels, "methods": overall,
-        "per_page": {name: {p["page"]: {k: p[k] for k in ("rmse", "psnr", "ssim", "f_measure")} for p in pages}
-                     for name, pages in methods.items()},
+        "rmse": overall[first]["rmse"],
+        "model": first,
+        "pages": len(pairs),
+        "megapixels": megapixels,
+        "methods": overall,
+        "per_page": {
+            name: {
+                p["page"]: {k: p[k] for k in ("rmse", "psnr", "ssim", "f_measure")} for p in pages
+            }
+            for name, pages in methods.items()
+        },
     }
 
 
@@ -205,11 +220,18 @@ def format_report(report: dict, per_page: bool = False) -> str:
         names = list(report["per_page"])
         lines.append("page".ljust(16) + "".join(f"{n[:14]:>16}" for n in names) + "   (RMSE)")
         for page in report["per_page"][names[0]]:
-            lines.append(page.ljust(16) + "".join(f"{report['per_page'][n][page]['rmse']:16.4f}" for n in names))
+            lines.append(
+                page.ljust(16)
+                + "".join(f"{report['per_page'][n][page]['rmse']:16.4f}" for n in names)
+            )
         lines.append("")
-    lines.append(f"{report['pages']} pages, {report['megapixels']:.2f} MP, groups: {', '.join(report.get('groups', [])) or '-'}")
+    lines.append(
+        f"{report['pages']} pages, {report['megapixels']:.2f} MP, groups: {', '.join(report.get('groups', [])) or '-'}"
+    )
     lines.append(f"{'method':<24}{'RMSE':>8}{'PSNR dB':>9}{'SSIM':>8}{'ink F %':>9}{'MP/s':>7}")
     for name, m in report["methods"].items():
         speed = f"{m['mp_per_s']:7.2f}" if "mp_per_s" in m else " " * 7
-        lines.append(f"{name:<24}{m['rmse']:8.4f}{m['psnr']:9.2f}{m['ssim']:8.4f}{m['f_measure']:9.2f}{speed}")
+        lines.append(
+            f"{name:<24}{m['rmse']:8.4f}{m['psnr']:9.2f}{m['ssim']:8.4f}{m['f_measure']:9.2f}{speed}"
+        )
     return "\n".join(lines)

@@ -44,7 +44,9 @@ def collect_metrics(reports: dict[str, dict], baselines: tuple[str, ...] = ("ide
         for method, suffix in [(report.get("model"), "")] + [(b, f"_{b}") for b in baselines]:
             if method not in methods:
                 raise ValueError(f"{key}: the evaluate report has no figures for {method!r}")
-            metrics[key + suffix] = {k: round(v, 4) for k, v in methods[method].items() if k != "mp_per_s"}
+            metrics[key + suffix] = {
+                k: round(v, 4) for k, v in methods[method].items() if k != "mp_per_s"
+            }
     return metrics
 
 
@@ -62,13 +64,20 @@ def describe_training(record: dict) -> tuple[str, str]:
     training = (
         f"paired scans from {', '.join(dirs) or 'unknown'}; "
         f"training groups: {', '.join(split.get('train_groups', [])) or 'unknown'}"
-        + (f"; plus {split['extra_training_pages']} pages from the other data dirs" if split.get("extra_training_pages") else "")
-        + (f"; fine-tuned from {Path(config['init']).parent.name}/{Path(config['init']).name}" if config.get("init") else "")
+        + (
+            f"; plus {split['extra_training_pages']} pages from the other data dirs"
+            if split.get("extra_training_pages")
+            else ""
+        )
+        + (
+            f"; fine-tuned from {Path(config['init']).parent.name}/{Path(config['init']).name}"
+            if config.get("init")
+            else ""
+        )
         + ". NoisyOffice: UCI Machine Learning Repository, CC BY 4.0."
     )
-    validation = (
-        "held-out whole background groups (no background on both sides): "
-        + (", ".join(split.get("val_groups", [])) or "unknown")
+    validation = "held-out whole background groups (no background on both sides): " + (
+        ", ".join(split.get("val_groups", [])) or "unknown"
     )
     return training, validation
 
@@ -119,11 +128,15 @@ def check_onnx(onnx_bytes: bytes) -> None:
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     for arg in (*session.get_inputs(), *session.get_outputs()):
         if len(arg.shape) != 4 or arg.shape[-1] != 1:
-            raise RuntimeError(f"exported {arg.name!r} has shape {arg.shape}; expected (N, H, W, 1)")
+            raise RuntimeError(
+                f"exported {arg.name!r} has shape {arg.shape}; expected (N, H, W, 1)"
+            )
     probe = np.full((2, 24, 40, 1), 0.5, np.float32)
     out = session.run(None, {session.get_inputs()[0].name: probe})[0]
     if out.shape != probe.shape or not (0.0 <= out.min() and out.max() <= 1.0):
-        raise RuntimeError(f"exported model maps {probe.shape} to {out.shape}; expected the same shape in [0, 1]")
+        raise RuntimeError(
+            f"exported model maps {probe.shape} to {out.shape}; expected the same shape in [0, 1]"
+        )
 
 
 def write_atomic(data: bytes, out: Path) -> None:
@@ -166,7 +179,9 @@ def export(
     record = run_record(model_path)
     arch = record.get("architecture", {})
     if not arch:
-        raise ValueError(f"{model_path}: no config.json beside it; cannot state receptive field and size multiple")
+        raise ValueError(
+            f"{model_path}: no config.json beside it; cannot state receptive field and size multiple"
+        )
     training, validation = describe_training(record)
     if metrics is None:
         result = record.get("result", {})

@@ -129,7 +129,9 @@ def build_unet(widths: tuple[int, ...] = (8, 24, 48, 96)) -> tuple[keras.Model, 
     correction = layers.Conv2D(1, 3, padding="same", name="correction")(x)
     outputs = ResidualSigmoid(name="output")([inputs, correction])
     levels = len(widths)
-    info = ArchInfo("unet-" + "-".join(map(str, widths)), unet_receptive_field(levels), 2 ** (levels - 1))
+    info = ArchInfo(
+        "unet-" + "-".join(map(str, widths)), unet_receptive_field(levels), 2 ** (levels - 1)
+    )
     return keras.Model(inputs, outputs, name="unet"), info
 
 
@@ -148,7 +150,9 @@ def build_model(arch: str) -> tuple[keras.Model, ArchInfo]:
     try:
         return ARCHITECTURES[arch]()
     except KeyError:
-        raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}") from None
+        raise ValueError(
+            f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}"
+        ) from None
 
 
 def macs_per_pixel(model: keras.Model) -> int:

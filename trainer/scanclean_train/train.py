@@ -112,7 +112,9 @@ class FitConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.stop_after is not None and not 1 <= self.stop_after <= self.epochs:
-            raise ValueError(f"stop_after must be between 1 and epochs ({self.epochs}), not {self.stop_after}")
+            raise ValueError(
+                f"stop_after must be between 1 and epochs ({self.epochs}), not {self.stop_after}"
+            )
         if self.first_fraction is not None and not 0.0 < self.first_fraction <= 1.0:
             raise ValueError(f"first_fraction must be in (0, 1], not {self.first_fraction}")
         if self.max_scale < 1.0:
@@ -202,7 +204,12 @@ def versions() -> dict:
     import keras
     import tensorflow as tf
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def start_from(model, path: Path | str) -> None:
@@ -220,8 +227,10 @@ def start_from(model, path: Path | str) -> None:
     saved = load_run_model(path)
     mine, theirs = model.get_weights(), saved.get_weights()
     if [w.shape for w in mine] != [w.shape for w in theirs]:
-        raise ValueError(f"{path}: a {saved.name!r} model with other weight shapes than this {model.name!r}; "
-                         "--init needs the same architecture")
+        raise ValueError(
+            f"{path}: a {saved.name!r} model with other weight shapes than this {model.name!r}; "
+            "--init needs the same architecture"
+        )
     model.set_weights(theirs)
 
 
@@ -277,7 +286,9 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         schedule, use_ema=config.ema is not None, ema_momentum=config.ema or 0.99
     )  # with use_ema, every model.fit below ends by swapping in the averaged weights
     model.compile(optimizer=optimizer, loss=LOSSES[config.loss], jit_compile=True)
-    augment = data_mod.Augment(max_scale=config.max_scale) if config.augment else data_mod.Augment.none()
+    augment = (
+        data_mod.Augment(max_scale=config.max_scale) if config.augment else data_mod.Augment.none()
+    )
     baseline = identity_rmse(val_subset)
     record = {
         "config": asdict(config),
@@ -288,9 +299,11 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         "versions": versions(),
     }
     (out_dir / "config.json").write_text(json.dumps(record, indent=2))
-    log(f"{len(train_pairs)} training pages, {len(val_pairs)} validation pages "
+    log(
+        f"{len(train_pairs)} training pages, {len(val_pairs)} validation pages "
         f"({', '.join(config.split['val_groups'])}); identity RMSE {baseline:.4f} "
-        f"on the {len(val_subset)} pages scored per epoch")
+        f"on the {len(val_subset)} pages scored per epoch"
+    )
 
     best, best_epoch, last_epoch, start = float("inf"), -1, 0, time.monotonic()
     with open(out_dir / "history.csv", "w", newline="") as fh:
@@ -298,15 +311,33 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         writer.writerow(["epoch", "loss", "val_loss", "val_rmse", "seconds"])
         for epoch in range(min(config.epochs, config.stop_after or config.epochs)):
             patches = data_mod.make_patch_dataset(
-                train_pages, config.patch, config.batch_size, config.steps_per_epoch,
-                seed=config.seed * 100_003 + epoch, augment=augment, weights=weights,
+                train_pages,
+                config.patch,
+                config.batch_size,
+                config.steps_per_epoch,
+                seed=config.seed * 100_003 + epoch,
+                augment=augment,
+                weights=weights,
             )
-            history = model.fit(patches.repeat(), epochs=1, steps_per_epoch=config.steps_per_epoch,
-                                shuffle=False, verbose=0)
+            history = model.fit(
+                patches.repeat(),
+                epochs=1,
+                steps_per_epoch=config.steps_per_epoch,
+                shuffle=False,
+                verbose=0,
+            )
             loss = history.history["loss"][-1]
             val_rmse = page_rmse(predictor, val_subset, info.size_multiple)
             elapsed = time.monotonic() - start
-            writer.writerow([epoch + 1, f"{loss:.6f}", f"{val_rmse**2:.6f}", f"{val_rmse:.6f}", f"{elapsed:.0f}"])
+            writer.writerow(
+                [
+                    epoch + 1,
+                    f"{loss:.6f}",
+                    f"{val_rmse**2:.6f}",
+                    f"{val_rmse:.6f}",
+                    f"{elapsed:.0f}",
+                ]
+            )
             fh.flush()
             if val_rmse < best:
                 best, best_epoch = val_rmse, epoch + 1
@@ -315,14 +346,20 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
             last_epoch = epoch + 1
             if config.keep == "last":
                 model.save(out_dir / "model.keras")
-            log(f"epoch {epoch + 1}/{config.epochs}: loss {loss:.5f}  val RMSE {val_rmse:.4f}"
-                f"  (best {best:.4f} @ {best_epoch}, identity {baseline:.4f})  {elapsed:.0f} s")
+            log(
+                f"epoch {epoch + 1}/{config.epochs}: loss {loss:.5f}  val RMSE {val_rmse:.4f}"
+                f"  (best {best:.4f} @ {best_epoch}, identity {baseline:.4f})  {elapsed:.0f} s"
+            )
             if config.max_minutes and elapsed > 60 * config.max_minutes:
                 log(f"stopping: time budget of {config.max_minutes} min reached")
                 break
-    result = {"best_val_rmse": best, "identity_val_rmse": baseline, "best_epoch": best_epoch,
-              "kept_epoch": best_epoch if config.keep == "best" else last_epoch,
-              "seconds": round(time.monotonic() - start, 1)}
+    result = {
+        "best_val_rmse": best,
+        "identity_val_rmse": baseline,
+        "best_epoch": best_epoch,
+        "kept_epoch": best_epoch if config.keep == "best" else last_epoch,
+        "seconds": round(time.monotonic() - start, 1),
+    }
     record["result"] = result
     (out_dir / "config.json").write_text(json.dumps(record, indent=2))
     return result
