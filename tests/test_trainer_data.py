@@ -247,3 +247,16 @@ def test_collect_metrics_takes_the_model_and_identity_and_names_a_gap():
     assert metrics == {"heldout": {"rmse": 0.0312}, "heldout_identity": {"rmse": 0.16}}
     with pytest.raises(ValueError, match="fade: .*'m'"):
         collect_metrics({"fade": {"model": "m", "methods": {"identity": {"rmse": 0.2}}}})
+
+
+def test_export_names_a_bad_metrics_report_before_loading_the_model(tmp_path, capsys):
+    from scanclean_train import cli
+
+    bad = tmp_path / "eval.json"
+    bad.write_text("Traceback (most recent call last):")
+    args = ["export", str(tmp_path / "missing.keras"), "--out", str(tmp_path / "m.onnx")]
+    assert cli.main([*args, "--metrics-from", f"heldout={bad}"]) == 1
+    assert "eval.json: not an evaluate --json report" in capsys.readouterr().err
+    assert cli.main([*args, "--metrics-from", str(bad)]) == 1
+    assert "expected NAME=EVAL.json" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()

@@ -164,8 +164,11 @@ def run_export(args) -> int:
             key, sep, path = item.partition("=")
             if not sep or not key or not path:
                 raise ValueError(f"--metrics-from {item!r}: expected NAME=EVAL.json")
-            with open(path) as fh:
-                reports[key] = json.load(fh)
+            try:
+                with open(path) as fh:
+                    reports[key] = json.load(fh)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: not an evaluate --json report ({exc})") from None
         metrics = collect_metrics(reports)
     metadata = export(
         args.model,
