@@ -51,6 +51,19 @@ def test_unet_receptive_field_bounds_the_influence_of_a_pixel():
     assert info.size_multiple == 8 and macs_per_pixel(model) > 0
 
 
+def tiny_config(data, **settings) -> FitConfig:
+    """A seed-DAE run on 32 px patches of the tiny pages, group ``b`` held out, 1 thread."""
+    return FitConfig(
+        data=[str(data)],
+        arch="seed",
+        batch_size=4,
+        patch=32,
+        val_groups=["b"],
+        threads=1,
+        **settings,
+    )
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """A 2-epoch fit of ``seed`` on generated pairs in two background groups."""
@@ -59,17 +72,7 @@ def tiny_run(tmp_path_factory):
     data = write_pair_dir(
         root / "data", names, size=(48, 40), groups={"a": names[:4], "b": names[4:]}
     )
-    config = FitConfig(
-        data=[str(data)],
-        arch="seed",
-        epochs=2,
-        steps_per_epoch=3,
-        batch_size=4,
-        patch=32,
-        val_groups=["b"],
-        seed=5,
-        threads=1,
-    )
+    config = tiny_config(data, epochs=2, steps_per_epoch=3, seed=5)
     result = fit(config, root / "run", log=lambda line: None)
     return root, data, result
 
@@ -109,16 +112,11 @@ def test_fine_tuning_run_keeps_the_last_epoch(tiny_run, tmp_path, monkeypatch):
     monkeypatch.setattr(
         tf.keras.Model, "save", lambda self, *a, **k: (saves.append(1), real_save(self, *a, **k))
     )
-    config = FitConfig(
-        data=[str(data)],
-        arch="seed",
+    config = tiny_config(
+        data,
         epochs=2,
         steps_per_epoch=2,
-        batch_size=4,
-        patch=32,
-        val_groups=["b"],
         seed=6,
-        threads=1,
         loss="ink-mse",
         learning_rate=0.0,
         init=str(root / "run" / "model.keras"),
@@ -138,16 +136,11 @@ def test_weight_averaging_ends_each_epoch_on_the_average(tiny_run, tmp_path):
     root, data, _ = tiny_run
 
     def tuned(steps, ema):
-        config = FitConfig(
-            data=[str(data)],
-            arch="seed",
+        config = tiny_config(
+            data,
             epochs=1,
             steps_per_epoch=steps,
-            batch_size=4,
-            patch=32,
-            val_groups=["b"],
             seed=6,
-            threads=1,
             learning_rate=1e-2,
             init=str(root / "run" / "model.keras"),
             keep="last",
