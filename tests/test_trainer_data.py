@@ -96,6 +96,22 @@ def test_fade_ink_moves_only_ink_toward_background():
     assert np.array_equal(D.fade_ink(noisy, clean, 0.0), noisy)
 
 
+def test_fade_ink_fades_rims_like_cores():
+    # an anti-aliased stroke: core 0, rims 0.3 and 0.7, as strokes resized up have. Faint
+    # ink is a uniform loss of contrast, so every ink pixel keeps its share of the darkness
+    # and the profile stays a dip: no dark outline around a light core.
+    clean = np.ones((40, 40), np.float32)
+    clean[:, 17] = clean[:, 23] = 0.7
+    clean[:, 18] = clean[:, 22] = 0.3
+    clean[:, 19:22] = 0.0
+    noisy = 0.8 * (1.0 - 0.9 * (1.0 - clean))  # the stroke on 0.8 paper
+    faded = D.fade_ink(noisy, clean, 0.75)
+    row = faded[20, 15:26]
+    expected = noisy[20, 15:26] + 0.75 * (0.8 - noisy[20, 15:26])
+    np.testing.assert_allclose(row, expected, atol=1e-6)
+    assert np.all(np.diff(row[:6]) <= 0) and np.all(np.diff(row[5:]) >= 0)
+
+
 def test_fade_ink_window_must_span_thick_strokes():
     # a 15 px stroke, as a 4x scale-jittered patch has: a 9 px window leaves its core dark
     clean = np.ones((60, 60), np.float32)

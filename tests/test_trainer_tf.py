@@ -18,6 +18,7 @@ from tests.test_trainer_data import write_pair_dir  # noqa: E402
 
 from scanclean.tiling import pad_reflect  # noqa: E402
 from scanclean_train import cli as train_cli  # noqa: E402
+from scanclean_train.export import describe_training  # noqa: E402
 from scanclean_train.model import build_model, build_seed, build_unet, macs_per_pixel  # noqa: E402
 from scanclean_train.train import FitConfig, fit, load_run_model, start_from  # noqa: E402
 
@@ -155,6 +156,54 @@ def test_weight_averaging_ends_each_epoch_on_the_average(tiny_run, tmp_path):
     one_step, four_steps, averaged = tuned(1, None), tuned(4, None), tuned(4, 0.999999)
     assert gap(four_steps, one_step) > 1e-3  # plain training moves on
     assert gap(averaged, one_step) < 1e-5
+
+
+def test_average_writes_the_mean_of_the_runs_weights(tiny_run, tmp_path, capsys):
+    root, data, _ = tiny_run
+    first = root / "run" / "model.keras"
+    config = tiny_config(
+        data, epochs=1, steps_per_epoch=2, seed=7, learning_rate=1e-2, init=str(first)
+    )
+    fit(config, tmp_path / "other", log=lambda line: None)
+    second = tmp_path / "other" / "model.keras"
+    out = tmp_path / "soup"
+    assert train_cli.main(["average", str(first), str(second), "--out", str(out)]) == 0
+    ours, theirs = (load_run_model(p).get_weights() for p in (first, second))
+    mean = [(a + b) / 2 for a, b in zip(ours, theirs, strict=True)]
+    soup = load_run_model(out / "model.keras").get_weights()
+    assert max(float(np.abs(x - y).max()) for x, y in zip(soup, mean, strict=True)) < 1e-6
+    record = json.loads((out / "config.json").read_text())
+    assert record["averaged_from"] == [str(first.resolve()), str(second.resolve())]
+    assert "averaged over runs run, other" in describe_training(record)[0]
+
+    # refused, naming the run: one run, other validation groups, another architecture
+    assert train_cli.main(["average", str(first), "--out", str(tmp_path / "x")]) == 1
+    assert "two or more" in capsys.readouterr().err
+    shifted = tmp_path / "shifted"
+    shifted.mkdir()
+    (shifted / "model.keras").write_bytes(second.read_bytes())
+    record = json.loads((tmp_path / "other" / "config.json").read_text())
+    record["config"]["split"]["val_groups"] = ["data/a"]
+    (shifted / "config.json").write_text(json.dumps(record))
+    assert (
+        train_cli.main(
+            ["average", str(first), str(shifted / "model.keras"), "--out", str(tmp_path / "x")]
+        )
+        == 1
+    )
+    assert f"{shifted / 'model.keras'}: validated on other groups" in capsys.readouterr().err
+    wide = tmp_path / "wide"
+    wide.mkdir()
+    build_unet((4, 4, 4, 4))[0].save(wide / "model.keras")
+    (wide / "config.json").write_text((tmp_path / "other" / "config.json").read_text())
+    assert (
+        train_cli.main(
+            ["average", str(first), str(wide / "model.keras"), "--out", str(tmp_path / "x")]
+        )
+        == 1
+    )
+    assert f"{wide / 'model.keras'}: another architecture" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_export_matches_keras_on_an_odd_page_and_carries_metadata(tiny_run):

@@ -1,8 +1,9 @@
-"""``scanclean-train``: fit, export, evaluate and synthesize denoising autoencoders.
+"""``scanclean-train``: fit, average, export, evaluate and synthesize denoising autoencoders.
 
 Subcommands::
 
     scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet} --out RUN ...
+    scanclean-train average RUN1/model.keras RUN2/model.keras [...] --out RUN
     scanclean-train export RUN/model.keras --out MODEL.onnx [--name NAME] [--version V]
     scanclean-train evaluate --model MODEL.onnx --data DIR [--groups G,G] [--json]
     scanclean-train synth --out DIR --count N [--seed S] [--size WxH] [--dpi N]
@@ -75,6 +76,13 @@ def add_fit(sub) -> None:
         "--max-scale", type=float, default=3.0, help="largest scale-jitter factor (default 3)"
     )
     p.add_argument(
+        "--max-fade",
+        type=float,
+        default=0.85,
+        metavar="A",
+        help="largest share of a stroke's contrast that ink fading takes away (default 0.85)",
+    )
+    p.add_argument(
         "--keep",
         choices=("best", "last"),
         default="best",
@@ -116,6 +124,7 @@ def run_fit(args) -> int:
         threads=args.threads,
         first_fraction=args.first_fraction,
         max_scale=args.max_scale,
+        max_fade=args.max_fade,
         keep=args.keep,
         stop_after=args.stop_after,
         init=os.path.abspath(args.init) if args.init else None,
@@ -123,6 +132,22 @@ def run_fit(args) -> int:
     )
     result = fit(config, args.out, log=lambda line: print(line, flush=True))
     print(json.dumps(result))
+    return 0
+
+
+def add_average(sub) -> None:
+    p = sub.add_parser(
+        "average", help="average the weights of fine-tuned runs into a new run (model soup)"
+    )
+    p.add_argument("models", nargs="+", metavar="RUN/model.keras")
+    p.add_argument("--out", required=True, metavar="RUN", help="new run folder")
+
+
+def run_average(args) -> int:
+    from .train import average_runs
+
+    average_runs(args.models, args.out)
+    print(f"{len(args.models)} runs averaged into {args.out}/model.keras")
     return 0
 
 
@@ -269,6 +294,7 @@ def run_fade(args) -> int:
 
 COMMANDS = {
     "fit": (add_fit, run_fit),
+    "average": (add_average, run_average),
     "export": (add_export, run_export),
     "evaluate": (add_evaluate, run_evaluate),
     "synth": (add_synth, run_synth),

@@ -306,17 +306,25 @@ def crop_scaled(
 
 
 def fade_ink(noisy: np.ndarray, clean: np.ndarray, amount: float, window: int = 9) -> np.ndarray:
-    """Move the ink pixels of the noisy patch toward the local background (input only).
+    """Lower the contrast of the noisy patch's strokes toward the local background (input only).
 
-    The local background is a ``window`` px grey dilation of the noisy patch (ink is darker
-    than paper, so a maximum filter wider than the strokes wipes it out). Ink is where the
-    clean patch is below 0.75.
+    Faded toner, pencil and light ink lower the optical density of the whole stroke, its
+    anti-aliased rim included. So every pixel of a stroke moves the same ``amount`` toward
+    the local background: ``noisy + amount * (background - noisy)``. The local background
+    is a ``window`` px grey dilation of the noisy patch (ink is darker than paper, so a
+    maximum filter wider than the strokes wipes it out). A stroke is where the clean patch
+    is below 0.9, rims included, with a ramp to 0.98 so that no faint outline is left;
+    paper (clean 0.98 and above), with its stain and noise, is left as it was.
+
+    Versions up to 2.1 of the default model were trained with a per-pixel mask
+    (``(0.75 - clean) / 0.5``) that faded the stroke cores more than their rims. That
+    drew a dark outline around a light core, which real faint ink does not have.
 
     Parameters
     ----------
     noisy, clean : (H, W) float32 in [0, 1]
     amount : float in [0, 1]
-        0 leaves the patch, 1 turns ink into background.
+        0 leaves the patch, 1 turns the strokes into background.
     window : int
         Max filter size (px); scale it with the strokes (``sample_patch`` uses 9 px times
         the scale-jitter factor).
@@ -326,8 +334,8 @@ def fade_ink(noisy: np.ndarray, clean: np.ndarray, amount: float, window: int = 
     (H, W) float32 in [0, 1]: the faded noisy patch; the target stays as it was.
     """
     background = ndimage.maximum_filter(noisy, size=window)
-    ink = np.clip((0.75 - clean) / 0.5, 0.0, 1.0)  # soft mask: 1 on ink cores, 0 on paper
-    return (noisy + amount * ink * (background - noisy)).astype(np.float32)
+    strokes = np.clip((0.98 - clean) / 0.08, 0.0, 1.0)  # 1 on strokes and rims, 0 on paper
+    return (noisy + amount * strokes * (background - noisy)).astype(np.float32)
 
 
 def jitter_tone(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:

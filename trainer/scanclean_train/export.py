@@ -74,6 +74,12 @@ def describe_training(record: dict) -> tuple[str, str]:
             if config.get("init")
             else ""
         )
+        + (
+            "; weights averaged over runs "
+            + ", ".join(Path(p).parent.name for p in record["averaged_from"])
+            if record.get("averaged_from")
+            else ""
+        )
         + ". NoisyOffice: UCI Machine Learning Repository, CC BY 4.0."
     )
     validation = "held-out whole background groups (no background on both sides): " + (

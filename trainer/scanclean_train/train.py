@@ -57,6 +57,9 @@ class FitConfig:
         random weights.
     max_scale : float
         Largest scale-jitter factor (``data.Augment.max_scale``).
+    max_fade : float
+        Largest share of a stroke's contrast that ink fading takes away
+        (``data.Augment.max_fade``; 0.85 leaves 15 % of the ink).
     stop_after : int or None
         Stop after this many epochs, keeping the learning-rate schedule of ``epochs``
         (to continue later with ``init``); None runs all ``epochs``.
@@ -91,6 +94,7 @@ class FitConfig:
     first_fraction: float | None = None
     init: str | None = None
     max_scale: float = 3.0
+    max_fade: float = 0.85
     keep: str = "best"
     stop_after: int | None = None
     ema: float | None = None
@@ -119,6 +123,8 @@ class FitConfig:
             raise ValueError(f"first_fraction must be in (0, 1], not {self.first_fraction}")
         if self.max_scale < 1.0:
             raise ValueError(f"max_scale must be at least 1, not {self.max_scale}")
+        if not 0.2 <= self.max_fade < 1.0:
+            raise ValueError(f"max_fade must be in [0.2, 1), not {self.max_fade}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise ValueError(f"ema must be in (0, 1), not {self.ema}")
 
@@ -287,7 +293,9 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     )  # with use_ema, every model.fit below ends by swapping in the averaged weights
     model.compile(optimizer=optimizer, loss=LOSSES[config.loss], jit_compile=True)
     augment = (
-        data_mod.Augment(max_scale=config.max_scale) if config.augment else data_mod.Augment.none()
+        data_mod.Augment(max_scale=config.max_scale, max_fade=config.max_fade)
+        if config.augment
+        else data_mod.Augment.none()
     )
     baseline = identity_rmse(val_subset)
     record = {
@@ -372,3 +380,69 @@ def load_run_model(path: Path | str):
     from . import model as _model  # noqa: F401  (registers ResidualSigmoid)
 
     return keras.models.load_model(path, custom_objects={"ink_weighted_mse": ink_weighted_mse})
+
+
+def average_runs(model_paths: list[Path | str], out_dir: Path | str) -> dict:
+    """Average the weights of fine-tuned runs into a new run folder (a uniform model soup).
+
+    Runs fine-tuned from the same model sit close enough in weight space that the mean of
+    their weights is itself a good model, often better than either (Wortsman et al.,
+    "Model soups", ICML 2022). Every weight is averaged, batch-normalization statistics
+    included.
+
+    Parameters
+    ----------
+    model_paths : list of path
+        Two or more ``RUN/model.keras`` written by :func:`fit`, of one architecture and
+        validated on the same held-out groups (each with its ``config.json``).
+    out_dir : path
+        New run folder; gets ``model.keras`` and a ``config.json`` that copies the first
+        run's record and lists the runs averaged, so ``export`` can describe the model.
+
+    Returns
+    -------
+    dict: the record written to ``config.json``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two runs, a run without ``config.json``, another architecture (weight
+        shapes) or other validation groups than the first run; the message names the file.
+    FileNotFoundError
+        A model file does not exist.
+    """
+    paths = [Path(p) for p in model_paths]
+    if len(paths) < 2:
+        raise ValueError("average needs two or more runs")
+    records = []
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such model file")
+        record_path = path.parent / "config.json"
+        if not record_path.is_file():
+            raise ValueError(f"{path}: no config.json beside it; not a fit run")
+        records.append(json.loads(record_path.read_text()))
+    models = [load_run_model(path) for path in paths]
+    first = models[0].get_weights()
+    for path, model, record in zip(paths[1:], models[1:], records[1:], strict=True):
+        if [w.shape for w in model.get_weights()] != [w.shape for w in first]:
+            raise ValueError(f"{path}: another architecture than {paths[0]}; cannot average")
+        if _val_groups(record) != _val_groups(records[0]):
+            raise ValueError(
+                f"{path}: validated on other groups than {paths[0]} "
+                f"({_val_groups(record)} vs {_val_groups(records[0])}); cannot average"
+            )
+    all_weights = [m.get_weights() for m in models]
+    models[0].set_weights([np.mean(ws, axis=0) for ws in zip(*all_weights, strict=True)])
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    models[0].save(out_dir / "model.keras")
+    record = dict(records[0])
+    record["averaged_from"] = [str(p.resolve()) for p in paths]
+    record["result"] = {}
+    (out_dir / "config.json").write_text(json.dumps(record, indent=2))
+    return record
+
+
+def _val_groups(record: dict) -> list:
+    return record.get("config", {}).get("split", {}).get("val_groups", [])
