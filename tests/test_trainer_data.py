@@ -110,6 +110,12 @@ def test_fade_ink_fades_rims_like_cores():
     expected = noisy[20, 15:26] + 0.75 * (0.8 - noisy[20, 15:26])
     np.testing.assert_allclose(row, expected, atol=1e-6)
     assert np.all(np.diff(row[:6]) <= 0) and np.all(np.diff(row[5:]) >= 0)
+    # the mask of versions up to 2.1, kept to repeat their training: the rims fade less
+    # than the core and end up darker than it
+    core = D.fade_ink(noisy, clean, 0.75, mask="core")[20]
+    assert core[17] < core[20] and core[23] < core[20]
+    with pytest.raises(ValueError, match="fade mask"):
+        D.fade_ink(noisy, clean, 0.75, mask="rim")
 
 
 def test_fade_ink_window_must_span_thick_strokes():

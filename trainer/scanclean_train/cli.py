@@ -83,6 +83,13 @@ def add_fit(sub) -> None:
         help="largest share of a stroke's contrast that ink fading takes away (default 0.85)",
     )
     p.add_argument(
+        "--fade-mask",
+        choices=("stroke", "core"),
+        default="stroke",
+        help="ink fading moves whole strokes alike (default) or, as for the default model "
+        "up to version 2.1, stroke cores more than their rims",
+    )
+    p.add_argument(
         "--keep",
         choices=("best", "last"),
         default="best",
@@ -125,6 +132,7 @@ def run_fit(args) -> int:
         first_fraction=args.first_fraction,
         max_scale=args.max_scale,
         max_fade=args.max_fade,
+        fade_mask=args.fade_mask,
         keep=args.keep,
         stop_after=args.stop_after,
         init=os.path.abspath(args.init) if args.init else None,

@@ -305,7 +305,9 @@ def crop_scaled(
     return out[0], out[1]
 
 
-def fade_ink(noisy: np.ndarray, clean: np.ndarray, amount: float, window: int = 9) -> np.ndarray:
+def fade_ink(
+    noisy: np.ndarray, clean: np.ndarray, amount: float, window: int = 9, mask: str = "stroke"
+) -> np.ndarray:
     """Lower the contrast of the noisy patch's strokes toward the local background (input only).
 
     Faded toner, pencil and light ink lower the optical density of the whole stroke, its
@@ -316,9 +318,10 @@ def fade_ink(noisy: np.ndarray, clean: np.ndarray, amount: float, window: int = 
     is below 0.9, rims included, with a ramp to 0.98 so that no faint outline is left;
     paper (clean 0.98 and above), with its stain and noise, is left as it was.
 
-    Versions up to 2.1 of the default model were trained with a per-pixel mask
-    (``(0.75 - clean) / 0.5``) that faded the stroke cores more than their rims. That
-    drew a dark outline around a light core, which real faint ink does not have.
+    ``mask="core"`` is the per-pixel mask of versions up to 2.1 of the default model,
+    ``(0.75 - clean) / 0.5``: it fades the stroke cores more than their rims and so draws
+    a dark outline around a light core, which real faint ink does not have. It is kept so
+    that those models' training can be repeated.
 
     Parameters
     ----------
@@ -328,14 +331,27 @@ def fade_ink(noisy: np.ndarray, clean: np.ndarray, amount: float, window: int = 
     window : int
         Max filter size (px); scale it with the strokes (``sample_patch`` uses 9 px times
         the scale-jitter factor).
+    mask : {"stroke", "core"}
+        Which pixels fade: whole strokes alike (default) or, as up to version 2.1, cores
+        more than rims.
 
     Returns
     -------
     (H, W) float32 in [0, 1]: the faded noisy patch; the target stays as it was.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``mask``.
     """
+    if mask == "stroke":
+        weight = np.clip((0.98 - clean) / 0.08, 0.0, 1.0)  # 1 on strokes and rims, 0 on paper
+    elif mask == "core":
+        weight = np.clip((0.75 - clean) / 0.5, 0.0, 1.0)  # 1 on ink cores, less on rims
+    else:
+        raise ValueError(f"fade mask must be 'stroke' or 'core', not {mask!r}")
     background = ndimage.maximum_filter(noisy, size=window)
-    strokes = np.clip((0.98 - clean) / 0.08, 0.0, 1.0)  # 1 on strokes and rims, 0 on paper
-    return (noisy + amount * strokes * (background - noisy)).astype(np.float32)
+    return (noisy + amount * weight * (background - noisy)).astype(np.float32)
 
 
 def jitter_tone(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -357,6 +373,7 @@ class Augment:
     p_scale: float = 0.5
     p_fade: float = 0.6
     max_fade: float = 0.85
+    fade_mask: str = "stroke"
     p_tone: float = 0.4
     flips: bool = True
 
@@ -396,7 +413,13 @@ def sample_patch(
     scale = rng.uniform(1.0, augment.max_scale) if rng.random() < augment.p_scale else 1.0
     x, y = crop_scaled(noisy, clean, patch, scale, rng)
     if rng.random() < augment.p_fade:
-        x = fade_ink(x, y, rng.uniform(0.2, augment.max_fade), window=2 * round(4.5 * scale) + 1)
+        x = fade_ink(
+            x,
+            y,
+            rng.uniform(0.2, augment.max_fade),
+            window=2 * round(4.5 * scale) + 1,
+            mask=augment.fade_mask,
+        )
     if rng.random() < augment.p_tone:
         x = jitter_tone(x, rng)
     if augment.flips:

@@ -60,6 +60,9 @@ class FitConfig:
     max_fade : float
         Largest share of a stroke's contrast that ink fading takes away
         (``data.Augment.max_fade``; 0.85 leaves 15 % of the ink).
+    fade_mask : {"stroke", "core"}
+        Which pixels ink fading moves (``data.fade_ink``): whole strokes alike, or stroke
+        cores more than rims as in the training of default models up to version 2.1.
     stop_after : int or None
         Stop after this many epochs, keeping the learning-rate schedule of ``epochs``
         (to continue later with ``init``); None runs all ``epochs``.
@@ -95,6 +98,7 @@ class FitConfig:
     init: str | None = None
     max_scale: float = 3.0
     max_fade: float = 0.85
+    fade_mask: str = "stroke"
     keep: str = "best"
     stop_after: int | None = None
     ema: float | None = None
@@ -125,6 +129,8 @@ class FitConfig:
             raise ValueError(f"max_scale must be at least 1, not {self.max_scale}")
         if not 0.2 <= self.max_fade < 1.0:
             raise ValueError(f"max_fade must be in [0.2, 1), not {self.max_fade}")
+        if self.fade_mask not in ("stroke", "core"):
+            raise ValueError(f"fade_mask must be 'stroke' or 'core', not {self.fade_mask!r}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise ValueError(f"ema must be in (0, 1), not {self.ema}")
 
@@ -293,7 +299,9 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     )  # with use_ema, every model.fit below ends by swapping in the averaged weights
     model.compile(optimizer=optimizer, loss=LOSSES[config.loss], jit_compile=True)
     augment = (
-        data_mod.Augment(max_scale=config.max_scale, max_fade=config.max_fade)
+        data_mod.Augment(
+            max_scale=config.max_scale, max_fade=config.max_fade, fade_mask=config.fade_mask
+        )
         if config.augment
         else data_mod.Augment.none()
     )
