@@ -431,16 +431,16 @@ def average_runs(model_paths: list[Path | str], out_dir: Path | str) -> dict:
             raise ValueError(f"{path}: no config.json beside it; not a fit run")
         records.append(json.loads(record_path.read_text()))
     models = [load_run_model(path) for path in paths]
-    first = models[0].get_weights()
-    for path, model, record in zip(paths[1:], models[1:], records[1:], strict=True):
-        if [w.shape for w in model.get_weights()] != [w.shape for w in first]:
+    all_weights = [m.get_weights() for m in models]
+    shapes = [w.shape for w in all_weights[0]]
+    for path, weights, record in zip(paths[1:], all_weights[1:], records[1:], strict=True):
+        if [w.shape for w in weights] != shapes:
             raise ValueError(f"{path}: another architecture than {paths[0]}; cannot average")
         if _val_groups(record) != _val_groups(records[0]):
             raise ValueError(
                 f"{path}: validated on other groups than {paths[0]} "
                 f"({_val_groups(record)} vs {_val_groups(records[0])}); cannot average"
             )
-    all_weights = [m.get_weights() for m in models]
     models[0].set_weights([np.mean(ws, axis=0) for ws in zip(*all_weights, strict=True)])
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
