@@ -282,3 +282,31 @@ def test_export_names_a_bad_metrics_report_before_loading_the_model(tmp_path, ca
     assert cli.main([*args, "--metrics-from", str(bad)]) == 1
     assert "expected NAME=EVAL.json" in capsys.readouterr().err
     assert not (tmp_path / "m.onnx").exists()
+
+
+class _SavingModel:
+    """Stands in for a Keras model: ``save`` writes ``payload``, then fails if told to."""
+
+    def __init__(self, payload: bytes, fail: bool = False):
+        self.payload, self.fail = payload, fail
+
+    def save(self, path):
+        assert str(path).endswith(".keras")  # Keras picks the format by the suffix
+        with open(path, "wb") as fh:
+            fh.write(self.payload[: len(self.payload) // 2] if self.fail else self.payload)
+        if self.fail:
+            raise KeyboardInterrupt  # stopped halfway through the checkpoint
+
+
+def test_run_checkpoint_is_replaced_whole_or_not_at_all(tmp_path):
+    from scanclean_train.train import save_model_atomic, write_record
+
+    target = tmp_path / "model.keras"
+    save_model_atomic(_SavingModel(b"epoch 1 weights"), target)
+    assert target.read_bytes() == b"epoch 1 weights"
+    with pytest.raises(KeyboardInterrupt):
+        save_model_atomic(_SavingModel(b"epoch 2 weights", fail=True), target)
+    assert target.read_bytes() == b"epoch 1 weights"
+    write_record({"result": {"best_epoch": 1}}, tmp_path / "config.json")
+    assert json.loads((tmp_path / "config.json").read_text()) == {"result": {"best_epoch": 1}}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.keras"]

@@ -3,19 +3,25 @@
 A run folder gets ``model.keras`` (best validation RMSE), ``history.csv`` (per epoch:
 train loss, validation loss and RMSE on whole held-out pages) and ``config.json`` (every
 setting, the data paths, the split and the library versions). Same seed and data give
-the same split and the same patches.
+the same split and the same patches. ``model.keras`` and ``config.json`` are written
+atomically, so a run stopped at any moment keeps its last whole checkpoint;
+``history.csv`` is a log, one flushed row per epoch.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import platform
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from scanclean.pages import atomic_file
 
 from . import data as data_mod
 
@@ -224,6 +230,37 @@ def versions() -> dict:
     }
 
 
+def save_model_atomic(model, path: Path | str) -> None:
+    """Save a Keras model atomically: into a temp folder beside ``path``, then rename.
+
+    A crash or Ctrl+C during the save leaves the previous file at ``path`` (or none),
+    never a half-written one, and no temp folder.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Saved with ``model.save`` (native ``.keras`` zip).
+    path : path
+        Target file, ending in ``.keras``.
+
+    Raises
+    ------
+    OSError
+        The folder or the temp file cannot be written.
+    """
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix=f".{path.stem}.", dir=path.parent) as tmp_dir:
+        tmp = Path(tmp_dir) / path.name  # same name, so Keras sees the .keras suffix
+        model.save(tmp)
+        os.replace(tmp, path)
+
+
+def write_record(record: dict, path: Path | str) -> None:
+    """Write a run's record as indented JSON, atomically (``scanclean.pages.atomic_file``)."""
+    with atomic_file(path) as fh:
+        fh.write(json.dumps(record, indent=2).encode())
+
+
 def start_from(model, path: Path | str) -> None:
     """Copy the weights of a saved run model into ``model`` (fine-tuning).
 
@@ -314,7 +351,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         "identity_val_rmse": baseline,
         "versions": versions(),
     }
-    (out_dir / "config.json").write_text(json.dumps(record, indent=2))
+    write_record(record, out_dir / "config.json")
     log(
         f"{len(train_pairs)} training pages, {len(val_pairs)} validation pages "
         f"({', '.join(config.split['val_groups'])}); identity RMSE {baseline:.4f} "
@@ -358,10 +395,10 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
             if val_rmse < best:
                 best, best_epoch = val_rmse, epoch + 1
                 if config.keep == "best":
-                    model.save(out_dir / "model.keras")
+                    save_model_atomic(model, out_dir / "model.keras")
             last_epoch = epoch + 1
             if config.keep == "last":
-                model.save(out_dir / "model.keras")
+                save_model_atomic(model, out_dir / "model.keras")
             log(
                 f"epoch {epoch + 1}/{config.epochs}: loss {loss:.5f}  val RMSE {val_rmse:.4f}"
                 f"  (best {best:.4f} @ {best_epoch}, identity {baseline:.4f})  {elapsed:.0f} s"
@@ -377,7 +414,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         "seconds": round(time.monotonic() - start, 1),
     }
     record["result"] = result
-    (out_dir / "config.json").write_text(json.dumps(record, indent=2))
+    write_record(record, out_dir / "config.json")
     return result
 
 
@@ -444,11 +481,11 @@ def average_runs(model_paths: list[Path | str], out_dir: Path | str) -> dict:
     models[0].set_weights([np.mean(ws, axis=0) for ws in zip(*all_weights, strict=True)])
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    models[0].save(out_dir / "model.keras")
+    save_model_atomic(models[0], out_dir / "model.keras")
     record = dict(records[0])
     record["averaged_from"] = [str(p.resolve()) for p in paths]
     record["result"] = {}
-    (out_dir / "config.json").write_text(json.dumps(record, indent=2))
+    write_record(record, out_dir / "config.json")
     return record
 
 
