@@ -173,6 +173,33 @@ def test_ink_f_measure_drops_when_ink_is_erased():
     assert E.ink_f_measure(np.ones_like(clean), clean) == 0.0
 
 
+def test_region_rmse_tells_a_left_stain_from_lost_ink():
+    clean = np.ones((40, 40), np.float32)
+    clean[10:30, 18:22] = 0.0  # a stroke
+    clean[10:30, 17] = clean[10:30, 22] = 0.85  # its anti-aliased rims
+    stained = clean.copy()
+    stained[:, :8] = 0.7  # a stain on paper only
+    pages = [E.page_scores(stained, clean), E.page_scores(clean, clean)]
+    stain = E.pool(pages)
+    assert stain["rmse_ink"] == stain["rmse_edge"] == 0.0
+    assert stain["rmse_paper"] > stain["rmse"] > 0
+    faded = clean.copy()
+    faded[clean < 0.75] = 0.5  # the ink came out grey
+    lost = E.pool([E.page_scores(faded, clean)])
+    assert lost["rmse_ink"] == pytest.approx(0.5)
+    assert lost["rmse_paper"] == lost["rmse_edge"] == 0.0
+    squared = [lost[f"rmse_{r}"] ** 2 * E.region_masks(clean)[r].sum() for r in E.REGIONS]
+    assert sum(squared) == pytest.approx(lost["rmse"] ** 2 * clean.size)
+    blank = E.pool([E.page_scores(np.full((8, 8), 0.9, np.float32), np.ones((8, 8), np.float32))])
+    assert blank["rmse_ink"] is None and blank["rmse_paper"] == pytest.approx(0.1)
+    from scanclean_train.export import collect_metrics
+
+    report = {"model": "m", "methods": {"m": blank, "identity": blank}}
+    assert "rmse_ink" not in collect_metrics({"blank": report})["blank"]
+    report.update(pages=1, megapixels=0.0)
+    assert "- / - / 0.1000" in E.format_report(report)
+
+
 def test_classical_baseline_flattens_a_stain():
     clean = np.ones((80, 80), np.float32)
     clean[30:33, 10:70] = 0.0

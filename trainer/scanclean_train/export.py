@@ -30,8 +30,9 @@ def collect_metrics(reports: dict[str, dict], baselines: tuple[str, ...] = ("ide
     Returns
     -------
     dict
-        ``{set: {rmse, psnr, ssim, f_measure}, set_identity: {...}, ...}``, rounded to 4
-        decimals; speeds are left out (they belong to the machine, not the model).
+        ``{set: {rmse, psnr, ssim, f_measure, rmse_ink, ...}, set_identity: {...}, ...}``,
+        rounded to 4 decimals; speeds are left out (they belong to the machine, not the
+        model), and so are regions the set does not have.
 
     Raises
     ------
@@ -45,7 +46,9 @@ def collect_metrics(reports: dict[str, dict], baselines: tuple[str, ...] = ("ide
             if method not in methods:
                 raise ValueError(f"{key}: the evaluate report has no figures for {method!r}")
             metrics[key + suffix] = {
-                k: round(v, 4) for k, v in methods[method].items() if k != "mp_per_s"
+                k: round(v, 4)
+                for k, v in methods[method].items()
+                if k != "mp_per_s" and v is not None
             }
     return metrics
 
