@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scanclean.pages import atomic_file
-
 from . import data as data_mod
+from .export import write_atomic
 
 
 @dataclass
@@ -256,9 +255,8 @@ def save_model_atomic(model, path: Path | str) -> None:
 
 
 def write_record(record: dict, path: Path | str) -> None:
-    """Write a run's record as indented JSON, atomically (``scanclean.pages.atomic_file``)."""
-    with atomic_file(path) as fh:
-        fh.write(json.dumps(record, indent=2).encode())
+    """Write a run's record as indented JSON, atomically (``export.write_atomic``)."""
+    write_atomic(json.dumps(record, indent=2).encode(), Path(path))
 
 
 def start_from(model, path: Path | str) -> None:
