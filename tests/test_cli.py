@@ -40,6 +40,22 @@ def test_cleans_folder_keeps_subfolders(tmp_path, tiny_model_path, capsys):
     assert "2 cleaned, 0 skipped, 0 failed" in capsys.readouterr().err
 
 
+def test_flips_4_writes_the_mirror_self_ensemble(tmp_path, tiny_model_path):
+    from scanclean.engine import clean_image
+    from scanclean.model import ModelSession
+    from scanclean.pages import to_uint8
+
+    src = _write(tmp_path / "in" / "a.png", h=70, w=90, seed=3)
+    assert _run(tiny_model_path, src, "-o", tmp_path / "one") == 0
+    assert _run(tiny_model_path, src, "-o", tmp_path / "four", "--flips", "4") == 0
+    pixels = load_pages(src)[0].pixels
+    session = ModelSession(tiny_model_path, intra_op_threads=1)
+    four = np.asarray(Image.open(tmp_path / "four" / "a.png"))
+    expected = to_uint8(clean_image(pixels, session, flips=4))
+    assert np.abs(four.astype(int) - expected).max() <= 1
+    assert np.abs(four.astype(int) - np.asarray(Image.open(tmp_path / "one" / "a.png"))).max() > 2
+
+
 def test_corrupt_file_exit_1_others_written(tmp_path, tiny_model_path, capsys):
     src = tmp_path / "in"
     _write(src / "a.png")

@@ -118,3 +118,35 @@ def test_a_page_within_one_tiles_pixels_runs_as_one_window(tiny_model_multiple8_
     out = clean_image(page, session, tile=64, progress=lambda d, t: calls.append((d, t)))
     assert calls == [(1, 1)]
     np.testing.assert_allclose(out, _whole_page_reference(page, session), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("fixture", ["tiny_model_path", "tiny_model_multiple8_path"])
+@pytest.mark.parametrize("flips", [2, 4])
+def test_self_ensemble_averages_the_mirrored_pages(request, fixture, flips):
+    session = ModelSession(request.getfixturevalue(fixture), intra_op_threads=1)
+    page = make_page(301, 229, seed=7)
+    m = session.info.size_multiple
+    h, w = page.shape
+    padded = np.pad(page, [(0, -h % m), (0, -w % m)], mode="reflect")
+    # written out: run the padded page mirrored, mirror each output back, average, crop
+    mirrors = [lambda a: a, np.fliplr, np.flipud, lambda a: np.flipud(np.fliplr(a))][:flips]
+    outs = [
+        f(session.run(np.ascontiguousarray(f(padded))[None, :, :, None])[0, :, :, 0])
+        for f in mirrors
+    ]
+    reference = np.clip(np.mean(outs, axis=0)[:h, :w], 0, 1)
+    tiled = clean_image(page, session, tile=96, flips=flips)
+    np.testing.assert_allclose(tiled, reference, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(
+        clean_image_untiled(page, session, flips=flips), reference, atol=1e-5
+    )
+    one_by_one = clean_image(page, session, tile=96, flips=flips, max_batch_pixels=1)
+    np.testing.assert_allclose(one_by_one, tiled, atol=1e-6, rtol=0)
+    # the mirrored runs really differ from the plain one (the model is not symmetric)
+    assert np.abs(tiled - clean_image(page, session, tile=96)).mean() > 1e-3
+
+
+def test_flips_must_be_1_2_or_4(tiny_model_path):
+    session = ModelSession(tiny_model_path, intra_op_threads=1)
+    with pytest.raises(ValueError, match="flips"):
+        clean_image(make_page(40, 40), session, flips=3)

@@ -422,6 +422,33 @@ def test_switching_models_recleans_the_pages(qtbot, make_window, tmp_path, ini_s
     assert all(np.abs(a - b).max() > 1e-3 for a, b in zip(first, second, strict=True))
 
 
+def test_best_quality_recleans_with_four_mirror_images_and_is_remembered(
+    qtbot, make_window, tmp_path, ini_settings, tiny_model_path
+):
+    from scanclean.engine import clean_image
+    from scanclean.model import ModelSession
+
+    window = make_window()
+    page = make_page(70, 90, seed=4)
+    add_and_wait(qtbot, window, [write_png(tmp_path / "p.png", page)])
+    assert window.flips == 1 and "best quality" not in window.model_label.text()
+    session = ModelSession(tiny_model_path, intra_op_threads=1)
+    pixels = window.page_entries()[0].page.pixels
+    plain = window.page_entries()[0].cleaned.copy()
+    np.testing.assert_allclose(plain, clean_image(pixels, session, tile=64), atol=1e-6)
+    window.act_best.setChecked(True)  # Clean > Best quality
+    qtbot.waitUntil(lambda: settled(window), timeout=TIMEOUT)
+    (entry,) = window.page_entries()
+    assert entry.state == DONE and window.flips == 4
+    np.testing.assert_allclose(
+        entry.cleaned, clean_image(pixels, session, tile=64, flips=4), atol=1e-6
+    )
+    assert np.abs(entry.cleaned - plain).max() > 1e-3
+    assert "best quality" in window.model_label.text()
+    second = make_window(ini_settings)
+    assert second.act_best.isChecked() and second.flips == 4
+
+
 def test_model_that_fails_in_the_worker_marks_pages_failed(qtbot, make_window, tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"garbage")

@@ -183,11 +183,16 @@ def test_region_rmse_tells_a_left_stain_from_lost_ink():
     stain = E.pool(pages)
     assert stain["rmse_ink"] == stain["rmse_edge"] == 0.0
     assert stain["rmse_paper"] > stain["rmse"] > 0
+    assert stain["error_share_paper"] == 1.0 and stain["error_share_ink"] == 0.0
+    assert sum(stain[f"px_share_{r}"] for r in E.REGIONS) == pytest.approx(1.0)
+    assert stain["px_share_ink"] == pytest.approx(80 / 1600)
     faded = clean.copy()
     faded[clean < 0.75] = 0.5  # the ink came out grey
     lost = E.pool([E.page_scores(faded, clean)])
     assert lost["rmse_ink"] == pytest.approx(0.5)
     assert lost["rmse_paper"] == lost["rmse_edge"] == 0.0
+    assert lost["error_share_ink"] == 1.0
+    assert E.pool([E.page_scores(clean, clean)])["error_share_ink"] is None
     squared = [lost[f"rmse_{r}"] ** 2 * E.region_masks(clean)[r].sum() for r in E.REGIONS]
     assert sum(squared) == pytest.approx(lost["rmse"] ** 2 * clean.size)
     blank = E.pool([E.page_scores(np.full((8, 8), 0.9, np.float32), np.ones((8, 8), np.float32))])
@@ -198,6 +203,7 @@ def test_region_rmse_tells_a_left_stain_from_lost_ink():
     assert "rmse_ink" not in collect_metrics({"blank": report})["blank"]
     report.update(pages=1, megapixels=0.0)
     assert "- / - / 0.1000" in E.format_report(report)
+    assert "- / - / 100 %" in E.format_report(report)
 
 
 def test_classical_baseline_flattens_a_stain():
@@ -337,3 +343,37 @@ def test_run_checkpoint_is_replaced_whole_or_not_at_all(tmp_path):
     write_record({"result": {"best_epoch": 1}}, tmp_path / "config.json")
     assert json.loads((tmp_path / "config.json").read_text()) == {"result": {"best_epoch": 1}}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.keras"]
+
+
+def test_evaluate_scores_the_mirror_self_ensemble_as_its_own_method(tmp_path, tiny_model_path):
+    from scanclean.engine import clean_image
+    from scanclean.model import ModelSession
+
+    pairs = D.find_pairs(write_pair_dir(tmp_path / "d", ["1.png", "2.png"], size=(61, 47)))
+    report = E.evaluate_pages([tiny_model_path], pairs, tile=64, flips=(1, 4))
+    assert list(report["methods"]) == ["identity", "classical", "tiny-test", "tiny-test+flips4"]
+    assert (
+        report["model"] == "tiny-test" and report["rmse"] == report["methods"]["tiny-test"]["rmse"]
+    )
+    session = ModelSession(tiny_model_path)
+    for name, flips in (("tiny-test", 1), ("tiny-test+flips4", 4)):
+        sq = px = 0.0
+        for noisy, clean in D.load_images(pairs):
+            out = clean_image(noisy, session, tile=64, flips=flips)
+            sq, px = sq + float(np.sum((out.astype(np.float64) - clean) ** 2)), px + clean.size
+        assert report["methods"][name]["rmse"] == pytest.approx(np.sqrt(sq / px), rel=1e-6)
+    assert report["methods"]["tiny-test+flips4"]["rmse"] != report["methods"]["tiny-test"]["rmse"]
+
+
+def test_evaluate_cli_refuses_flips_the_engine_does_not_have(tmp_path, tiny_model_path, capsys):
+    from scanclean_train import cli
+
+    data = write_pair_dir(tmp_path / "d", ["1.png"])
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", "--model", str(tiny_model_path), "--data", str(data), "--flips", "3"])
+    assert "each must be one of (1, 2, 4)" in capsys.readouterr().err
+    assert (
+        cli.main(["evaluate", "--model", str(tiny_model_path), "--data", str(data), "--flips", "2"])
+        == 0
+    )
+    assert "tiny-test+flips2" in capsys.readouterr().out

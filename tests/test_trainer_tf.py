@@ -23,6 +23,13 @@ from scanclean_train.model import build_model, build_seed, build_unet, macs_per_
 from scanclean_train.train import FitConfig, fit, load_run_model, start_from  # noqa: E402
 
 
+def test_the_command_line_offers_every_architecture_and_no_other():
+    from scanclean_train import ARCH_NAMES, DEFAULT_ARCH
+    from scanclean_train.model import ARCHITECTURES
+
+    assert sorted(ARCH_NAMES) == sorted(ARCHITECTURES) and DEFAULT_ARCH in ARCHITECTURES
+
+
 def test_seed_is_the_reference_architecture():
     model, info = build_seed()
     assert model.count_params() == 12_785
@@ -286,6 +293,12 @@ def test_evaluate_reports_model_and_baselines(tiny_run, capsys):
     sq = sum(float(np.sum((n.astype(np.float64) - c) ** 2)) for n, c in load_images(pages))
     px = sum(c.size for _, c in load_images(pages))
     assert report["methods"]["identity"]["rmse"] == pytest.approx(np.sqrt(sq / px), rel=1e-6)
+    # each page's row also has the RMSE on its ink (clean < 0.75)
+    for pair, (noisy, clean) in zip(pages, load_images(pages), strict=True):
+        ink = clean < 0.75
+        expected = np.sqrt(np.mean((noisy[ink].astype(np.float64) - clean[ink]) ** 2))
+        row = report["per_page"]["identity"][pair.name]
+        assert row["rmse_ink"] == pytest.approx(expected, rel=1e-6)
     # the report goes into the model's metadata as it is, under the name given
     (root / "eval.json").write_text(json.dumps(report))
     assert (

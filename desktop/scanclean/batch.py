@@ -302,6 +302,7 @@ def run_job(
     tile: int = DEFAULT_TILE,
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    flips: int = 1,
 ) -> JobResult:
     """Clean every page of one job's input and save them atomically to its output.
 
@@ -324,6 +325,9 @@ def run_job(
         every tile.
     cancel : callable or None
         ``cancel() -> bool``, polled before every tile.
+    flips : int
+        Mirror images averaged per tile (1, 2 or 4; see
+        :func:`scanclean.engine.clean_image`).
 
     Returns
     -------
@@ -363,7 +367,12 @@ def run_job(
                     progress((_i + done / total) / _n)
 
             out = clean_image(
-                page.pixels, session, tile=tile, progress=tile_progress, cancel=cancel
+                page.pixels,
+                session,
+                tile=tile,
+                progress=tile_progress,
+                cancel=cancel,
+                flips=flips,
             )
             result.megapixels += page.megapixels
             del page
@@ -399,6 +408,7 @@ def run_jobs(
     on_result: Callable[[JobResult], None] | None = None,
     progress: Callable[[int, float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    flips: int = 1,
 ) -> list[JobResult]:
     """Run jobs one after the other (see :func:`run_job`); a failed job does not stop the batch.
 
@@ -414,6 +424,8 @@ def run_jobs(
         ``progress(job_index, fraction_of_that_file)`` after every tile.
     cancel : callable or None
         Polled before every tile; raises :class:`~scanclean.engine.Cancelled`.
+    flips : int
+        Mirror images averaged per tile (1, 2 or 4).
 
     Returns
     -------
@@ -422,7 +434,9 @@ def run_jobs(
     results = []
     for i, job in enumerate(jobs):
         file_progress = None if progress is None else (lambda f, _i=i: progress(_i, f))
-        result = run_job(job, session, tile=tile, progress=file_progress, cancel=cancel)
+        result = run_job(
+            job, session, tile=tile, progress=file_progress, cancel=cancel, flips=flips
+        )
         results.append(result)
         if on_result is not None:
             on_result(result)

@@ -1,7 +1,7 @@
 """``scanclean-batch``: clean many scans from the command line.
 
     scanclean-batch INPUT... -o OUTDIR [--format png|tiff|jpeg|webp|same] [--model PATH]
-                    [--overwrite] [--threads N] [--tile PX] [--quiet]
+                    [--overwrite] [--threads N] [--tile PX] [--flips 1|2|4] [--quiet]
 
 Job planning, cleaning and atomic saving live in :mod:`scanclean.batch` (shared with the
 GUI); this module is argparse and a tqdm progress bar on stderr on top.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .batch import CLEANED, FAILED, FORMATS, plan_jobs, run_job, summarize
-from .engine import DEFAULT_TILE
+from .engine import DEFAULT_TILE, FLIPS
 from .model import ModelError, ModelSession, default_model_path
 from .tiling import margin_for
 
@@ -84,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PX",
         help=f"tile side in px (default {DEFAULT_TILE}); memory grows with it, not with the page",
     )
+    parser.add_argument(
+        "--flips",
+        type=int,
+        choices=FLIPS,
+        default=1,
+        help="average the model over this many mirror images of each tile (default 1): "
+        "4 is the best quality, at 4 times the time",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -140,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             def progress(fraction: float, _i=i) -> None:
                 bar.update(_i + fraction - bar.n)
 
-            result = run_job(job, session, tile=args.tile, progress=progress)
+            result = run_job(job, session, tile=args.tile, progress=progress, flips=args.flips)
             results.append(result)
             bar.update(i + 1 - bar.n)
             if result.status == FAILED:

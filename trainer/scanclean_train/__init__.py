@@ -6,6 +6,13 @@ does not import TensorFlow: the modules that need it (``model``, ``train``, ``ex
 import it themselves, so ``synth`` and ``data`` stay cheap.
 """
 
-__all__ = ["__version__"]
+__all__ = ["ARCH_NAMES", "DEFAULT_ARCH", "__version__"]
 
 __version__ = "0.1.0"
+
+ARCH_NAMES = ("seed", "unet")
+"""Names of the architectures ``scanclean_train.model.ARCHITECTURES`` builds (kept here so
+the command line lists them without importing Keras)."""
+
+DEFAULT_ARCH = "unet"
+"""The architecture of the shipped default model."""

@@ -24,8 +24,21 @@ def split_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def split_ints(text: str) -> tuple[int, ...]:
+    """``"1,4"`` -> ``(1, 4)``, each one of ``scanclean.engine.FLIPS``."""
+    from scanclean.engine import FLIPS
+
+    try:
+        values = tuple(int(t) for t in split_list(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
+    if not values or any(v not in FLIPS for v in values):
+        raise argparse.ArgumentTypeError(f"each must be one of {FLIPS}: {text!r}")
+    return values
+
+
 def add_fit(sub) -> None:
-    from .model import ARCHITECTURES, DEFAULT_ARCH
+    from . import ARCH_NAMES, DEFAULT_ARCH
     from .train import LOSSES
 
     p = sub.add_parser(
@@ -39,7 +52,7 @@ def add_fit(sub) -> None:
         metavar="DIR",
         help="data dir with noisy/ and clean/ (repeatable; validation groups come from the first)",
     )
-    p.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCH)
+    p.add_argument("--arch", choices=ARCH_NAMES, default=DEFAULT_ARCH)
     p.add_argument("--out", required=True, metavar="RUN", help="run folder")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--steps", type=int, default=100, help="batches per epoch")
@@ -237,13 +250,26 @@ def add_evaluate(sub) -> None:
     p.add_argument("--per-page", action="store_true", help="print per-page figures too")
     p.add_argument("--tile", type=int, default=512, metavar="PX")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument(
+        "--flips",
+        type=split_ints,
+        default=(1,),
+        metavar="F,F",
+        help="also score each model as the average of F mirror images (1, 2 or 4; "
+        "e.g. 1,4 scores both; as the app's best quality)",
+    )
 
 
 def run_evaluate(args) -> int:
     from .evaluate import evaluate_dir, format_report
 
     report = evaluate_dir(
-        args.model, args.data, groups=args.groups, tile=args.tile, threads=args.threads
+        args.model,
+        args.data,
+        groups=args.groups,
+        tile=args.tile,
+        threads=args.threads,
+        flips=args.flips,
     )
     if args.json:
         print(json.dumps(report, indent=2))

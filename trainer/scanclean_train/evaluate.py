@@ -151,9 +151,13 @@ def pool(pages: list[dict]) -> dict:
     """Overall figures: pooled RMSE (every px counts once) and its PSNR; mean SSIM and F.
 
     ``rmse_ink``, ``rmse_edge`` and ``rmse_paper`` pool each region alone (None where no
-    page has that region).
+    page has that region). ``px_share_<region>`` is the region's fraction of all px and
+    ``error_share_<region>`` its fraction of the squared error (None for an error-free
+    output or an absent region), both in [0, 1]: where a model's error lies, not only how large it is.
     """
-    rmse = math.sqrt(sum(p["sq"] for p in pages) / sum(p["px"] for p in pages))
+    total_sq = sum(p["sq"] for p in pages)
+    total_px = sum(p["px"] for p in pages)
+    rmse = math.sqrt(total_sq / total_px)
     overall = {
         "rmse": rmse,
         "psnr": psnr(rmse),
@@ -164,6 +168,8 @@ def pool(pages: list[dict]) -> dict:
         px = sum(p.get(f"px_{region}", 0) for p in pages)
         sq = sum(p.get(f"sq_{region}", 0.0) for p in pages)
         overall[f"rmse_{region}"] = math.sqrt(sq / px) if px else None
+        overall[f"px_share_{region}"] = px / total_px
+        overall[f"error_share_{region}"] = sq / total_sq if total_sq and px else None
     return overall
 
 
@@ -172,6 +178,7 @@ def evaluate_pages(
     pairs: list[data_mod.Pair],
     tile: int = 512,
     threads: int | None = None,
+    flips: tuple[int, ...] = (1,),
 ) -> dict:
     """Clean every pair's noisy page with each model and score it and the baselines.
 
@@ -182,16 +189,25 @@ def evaluate_pages(
     pairs : list of data.Pair
     tile : int
         Tile side (px) for ``scanclean.engine.clean_image``.
+    flips : tuple of int
+        Each model runs once per value, as ``clean_image(..., flips=f)`` (the mirror
+        self-ensemble; 1 = plain); runs with ``f > 1`` are named ``<model>+flips<f>``.
 
     Returns
     -------
-    dict: ``rmse`` (the first model's pooled RMSE), ``pages``, ``methods`` (name ->
-    overall figures, plus ``mp_per_s`` for models) and ``per_page`` (name -> page -> figures).
+    dict: ``rmse`` (the first model's pooled RMSE, with the first ``flips``), ``pages``, ``methods`` (name ->
+    overall figures, plus ``mp_per_s`` for models) and ``per_page`` (name -> page -> RMSE,
+    PSNR, SSIM, F and the RMSE of each region, None where the page lacks it).
     """
     from scanclean.engine import clean_image
     from scanclean.model import ModelSession
 
     sessions = [ModelSession(p, intra_op_threads=threads) for p in model_paths]
+    runs = [
+        (s, f, s.info.name if f == 1 else f"{s.info.name}+flips{f}")
+        for s in sessions
+        for f in flips
+    ]
     methods: dict[str, list[dict]] = {}
     seconds: dict[str, float] = {}
     megapixels = 0.0
@@ -199,18 +215,16 @@ def evaluate_pages(
         noisy, clean = data_mod.read_grey(pair.noisy), data_mod.read_grey(pair.clean)
         megapixels += noisy.size / 1e6
         outputs = {"identity": noisy, "classical": classical_clean(noisy)}
-        for session in sessions:
+        for session, f, name in runs:
             start = time.perf_counter()
-            outputs[session.info.name] = clean_image(noisy, session, tile=tile)
-            seconds[session.info.name] = (
-                seconds.get(session.info.name, 0.0) + time.perf_counter() - start
-            )
+            outputs[name] = clean_image(noisy, session, tile=tile, flips=f)
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
         for name, out in outputs.items():
             methods.setdefault(name, []).append({"page": pair.name, **page_scores(out, clean)})
     overall = {name: pool(pages) for name, pages in methods.items()}
     for name, secs in seconds.items():
         overall[name]["mp_per_s"] = megapixels / secs
-    first = sessions[0].info.name
+    first = runs[0][2]
     return {
         "rmse": overall[first]["rmse"],
         "model": first,
@@ -219,7 +233,16 @@ def evaluate_pages(
         "methods": overall,
         "per_page": {
             name: {
-                p["page"]: {k: p[k] for k in ("rmse", "psnr", "ssim", "f_measure")} for p in pages
+                p["page"]: {
+                    **{k: p[k] for k in ("rmse", "psnr", "ssim", "f_measure")},
+                    **{
+                        f"rmse_{r}": math.sqrt(p[f"sq_{r}"] / p[f"px_{r}"])
+                        if p[f"px_{r}"]
+                        else None
+                        for r in REGIONS
+                    },
+                }
+                for p in pages
             }
             for name, pages in methods.items()
         },
@@ -232,6 +255,7 @@ def evaluate_dir(
     groups: list[str] | None = None,
     tile: int = 512,
     threads: int | None = None,
+    flips: tuple[int, ...] = (1,),
 ) -> dict:
     """:func:`evaluate_pages` on a data directory, optionally only some background groups.
 
@@ -244,7 +268,7 @@ def evaluate_dir(
     if groups:
         wanted = data_mod.match_groups(pairs, groups)
         pairs = [p for p in pairs if p.group in wanted]
-    report = evaluate_pages(model_paths, pairs, tile=tile, threads=threads)
+    report = evaluate_pages(model_paths, pairs, tile=tile, threads=threads, flips=flips)
     report["data"] = str(data_dir)
     report["groups"] = sorted({p.group for p in pairs})
     return report
@@ -267,15 +291,25 @@ def format_report(report: dict, per_page: bool = False) -> str:
     )
     lines.append(
         f"{'method':<24}{'RMSE':>8}{'PSNR dB':>9}{'SSIM':>8}{'ink F %':>9}{'MP/s':>7}"
-        f"   RMSE on ink / edge / paper"
+        f"   RMSE on ink / edge / paper       share of squared error (ink / edge / paper)"
     )
     for name, m in report["methods"].items():
         speed = f"{m['mp_per_s']:7.2f}" if "mp_per_s" in m else " " * 7
         regions = " / ".join(
             "-" if m.get(f"rmse_{r}") is None else f"{m[f'rmse_{r}']:.4f}" for r in REGIONS
         )
+        shares = " / ".join(
+            "-" if m.get(f"error_share_{r}") is None else f"{100 * m[f'error_share_{r}']:.0f} %"
+            for r in REGIONS
+        )
         lines.append(
             f"{name:<24}{m['rmse']:8.4f}{m['psnr']:9.2f}{m['ssim']:8.4f}{m['f_measure']:9.2f}{speed}"
-            f"   {regions}"
+            f"   {regions:<32} {shares}"
+        )
+    first = next(iter(report["methods"].values()), {})
+    if all(first.get(f"px_share_{r}") is not None for r in REGIONS):
+        lines.append(
+            "share of px (ink / edge / paper): "
+            + " / ".join(f"{100 * first[f'px_share_{r}']:.0f} %" for r in REGIONS)
         )
     return "\n".join(lines)

@@ -135,8 +135,7 @@ def build_unet(widths: tuple[int, ...] = (8, 24, 48, 96)) -> tuple[keras.Model, 
     return keras.Model(inputs, outputs, name="unet"), info
 
 
-ARCHITECTURES = {"seed": build_seed, "unet": build_unet}
-DEFAULT_ARCH = "unet"
+ARCHITECTURES = {"seed": build_seed, "unet": build_unet}  # keys: ARCH_NAMES
 
 
 def build_model(arch: str) -> tuple[keras.Model, ArchInfo]:

@@ -38,7 +38,7 @@ class QtAppSettings:
     Notes
     -----
     Keys: ``folders/open``, ``folders/output``, ``output/format``, ``output/pattern``,
-    ``model/path``, ``window/geometry``, ``window/state``, ``clean/auto``.
+    ``model/path``, ``window/geometry``, ``window/state``, ``clean/auto``, ``clean/best``.
     """
 
     def __init__(self, settings: QSettings | None = None) -> None:
@@ -109,6 +109,15 @@ class QtAppSettings:
     @auto_clean.setter
     def auto_clean(self, on: bool) -> None:
         self.qsettings.setValue("clean/auto", bool(on))
+
+    @property
+    def best_quality(self) -> bool:
+        """Average the model over 4 mirror images of each tile (default False: 1 pass)."""
+        return _to_bool(self.qsettings.value("clean/best"), False)
+
+    @best_quality.setter
+    def best_quality(self, on: bool) -> None:
+        self.qsettings.setValue("clean/best", bool(on))
 
     # window ----------------------------------------------------------------------------
     @property

@@ -116,6 +116,8 @@ class QtCleanWorker(QRunnable):
         Tile size (px) for ``clean_image``.
     tag : object
         Echoed by ``started`` and ``finished`` so the GUI can tell workers apart.
+    flips : int
+        Mirror images averaged per tile by ``clean_image`` (1, 2 or 4).
 
     Notes
     -----
@@ -130,6 +132,7 @@ class QtCleanWorker(QRunnable):
         get_session: Callable[[], Any],
         tile: int = 512,
         tag: object = None,
+        flips: int = 1,
     ) -> None:
         super().__init__()
         self.setAutoDelete(False)  # the GUI keeps a reference until `finished`
@@ -138,6 +141,7 @@ class QtCleanWorker(QRunnable):
         self._jobs = list(jobs)
         self._get_session = get_session
         self._tile = tile
+        self._flips = flips
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -184,6 +188,7 @@ class QtCleanWorker(QRunnable):
                     tile=self._tile,
                     progress=progress,
                     cancel=self._cancel.is_set,
+                    flips=self._flips,
                 )
             except Cancelled:
                 return
