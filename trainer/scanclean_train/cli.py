@@ -5,7 +5,7 @@ Subcommands::
     scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet} --out RUN ...
     scanclean-train average RUN1/model.keras RUN2/model.keras [...] --out RUN
     scanclean-train export RUN/model.keras --out MODEL.onnx [--name NAME] [--version V]
-    scanclean-train evaluate --model MODEL.onnx --data DIR [--groups G,G] [--json]
+    scanclean-train evaluate --model MODEL.onnx --data DIR [--groups G,G] [--flips F,F] [--json]
     scanclean-train synth --out DIR --count N [--seed S] [--size WxH] [--dpi N]
 
 Exit codes: 0 success, 1 failure (bad data, bad model), 2 usage error.
@@ -24,7 +24,7 @@ def split_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def split_ints(text: str) -> tuple[int, ...]:
+def split_flips(text: str) -> tuple[int, ...]:
     """``"1,4"`` -> ``(1, 4)``, each one of ``scanclean.engine.FLIPS``."""
     from scanclean.engine import FLIPS
 
@@ -252,11 +252,11 @@ def add_evaluate(sub) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument(
         "--flips",
-        type=split_ints,
+        type=split_flips,
         default=(1,),
         metavar="F,F",
-        help="also score each model as the average of F mirror images (1, 2 or 4; "
-        "e.g. 1,4 scores both; as the app's best quality)",
+        help="score each model once per F, as the mean over F mirror images of each tile "
+        "(1 = one pass, the app's default; 4 = the app's best quality; default 1; e.g. 1,4)",
     )
 
 

@@ -153,7 +153,8 @@ def pool(pages: list[dict]) -> dict:
     ``rmse_ink``, ``rmse_edge`` and ``rmse_paper`` pool each region alone (None where no
     page has that region). ``px_share_<region>`` is the region's fraction of all px and
     ``error_share_<region>`` its fraction of the squared error (None for an error-free
-    output or an absent region), both in [0, 1]: where a model's error lies, not only how large it is.
+    output or an absent region), both in [0, 1]: where a model's error lies, not only
+    how large it is.
     """
     total_sq = sum(p["sq"] for p in pages)
     total_px = sum(p["px"] for p in pages)
@@ -195,9 +196,10 @@ def evaluate_pages(
 
     Returns
     -------
-    dict: ``rmse`` (the first model's pooled RMSE, with the first ``flips``), ``pages``, ``methods`` (name ->
-    overall figures, plus ``mp_per_s`` for models) and ``per_page`` (name -> page -> RMSE,
-    PSNR, SSIM, F and the RMSE of each region, None where the page lacks it).
+    dict: ``rmse`` (the first model's pooled RMSE, with the first ``flips``), ``pages``,
+    ``methods`` (name -> overall figures, plus ``mp_per_s`` for models) and ``per_page``
+    (name -> page -> RMSE, PSNR, SSIM, F and the RMSE of each region, None where the page
+    lacks it).
     """
     from scanclean.engine import clean_image
     from scanclean.model import ModelSession

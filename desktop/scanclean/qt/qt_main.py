@@ -1089,7 +1089,7 @@ class QtMainWindow(QMainWindow):
         self._clean_again()
 
     def _clean_again(self) -> None:
-        """Clean again what was cleaned, queued or cleaning, with today's model and quality."""
+        """Clean again what was cleaned, queued or cleaning, with the current model and quality."""
         self._restart_cleaning()
         for key, entry in self.entries.items():
             if entry.page is None:
