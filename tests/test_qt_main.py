@@ -449,6 +449,26 @@ def test_best_quality_recleans_with_four_mirror_images_and_is_remembered(
     assert second.act_best.isChecked() and second.flips == 4
 
 
+def test_best_quality_switched_mid_batch_leaves_no_one_pass_page(
+    qtbot, make_window, tmp_path, tiny_model_path
+):
+    from scanclean.engine import clean_image
+    from scanclean.model import ModelSession
+
+    window = make_window(tile=32)
+    paths = [write_png(tmp_path / f"p{i}.png", make_page(200, 200, seed=i)) for i in range(5)]
+    window.add_paths(paths)
+    qtbot.waitUntil(lambda: any(e.state == DONE for e in window.page_entries()), timeout=TIMEOUT)
+    assert window.is_cleaning()  # switched while the batch runs
+    window.act_best.setChecked(True)
+    qtbot.waitUntil(lambda: settled(window), timeout=TIMEOUT)
+    session = ModelSession(tiny_model_path, intra_op_threads=1)
+    for entry in window.page_entries():
+        assert entry.state == DONE
+        expected = clean_image(entry.page.pixels, session, tile=32, flips=4)
+        np.testing.assert_allclose(entry.cleaned, expected, atol=1e-6)
+
+
 def test_model_that_fails_in_the_worker_marks_pages_failed(qtbot, make_window, tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"garbage")
