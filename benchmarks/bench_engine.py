@@ -4,7 +4,8 @@ Per model (default: every shipped model; ``--model PATH`` repeatable):
 
 - MP/s of the batch CLI end to end (a subprocess: Python start, model load, decode,
   inference, encode, atomic write) on a generated A4 600-dpi page (4960 x 7016 px,
-  34.8 MP) and on a folder of 20 NoisyOffice-size pages (540 x 420 px), with the peak RSS
+  34.8 MP; also with ``--flips 4``, best quality) and on a folder of 20 NoisyOffice-size
+  pages (540 x 420 px), with the peak RSS
   of each CLI process (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` read in a
   fresh wrapper process, so each figure belongs to one CLI run);
 - tiled vs untiled onnxruntime in-process (untiled on a 2000 x 2000 page: whole-page
@@ -167,10 +168,12 @@ def count_macs_per_pixel(path: Path) -> tuple[float | None, str]:
     return total / (side * side), "counted from the ONNX Conv nodes"
 
 
-def run_cli_measured(inputs: list[Path], outdir: Path, model: Path, tile: int) -> dict:
+def run_cli_measured(
+    inputs: list[Path], outdir: Path, model: Path, tile: int, flips: int = 1
+) -> dict:
     """Run scanclean-batch in a fresh wrapper process; wall s, exit code, peak RSS (KiB)."""
     cmd = [sys.executable, "-m", "scanclean.cli", *map(str, inputs), "-o", str(outdir)]
-    cmd += ["--model", str(model), "--tile", str(tile), "--overwrite", "-q"]
+    cmd += ["--model", str(model), "--tile", str(tile), "--flips", str(flips), "--overwrite", "-q"]
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join([str(ROOT / "desktop"), os.environ.get("PYTHONPATH", "")]),
@@ -209,6 +212,12 @@ def bench_model(path: Path, work: Path, big: Path, folder: Path, args) -> None:
     print(
         f"CLI, 1 page {big_w} x {big_h} ({big_mp:.1f} MP): {r['wall']:.1f} s, "
         f"{big_mp / r['wall']:.2f} MP/s end to end, peak RSS {r['maxrss_kib'] / 1024:.0f} MiB, exit {r['rc']}"
+    )
+    r4 = run_cli_measured([big], work / "out_big", path, args.tile, flips=4)
+    print(
+        f"CLI, same page, best quality (--flips 4): {r4['wall']:.1f} s, "
+        f"{big_mp / r4['wall']:.2f} MP/s end to end, peak RSS {r4['maxrss_kib'] / 1024:.0f} MiB, "
+        f"exit {r4['rc']}"
     )
     n_small = len(list(folder.iterdir()))
     small_mp = n_small * args.small[0] * args.small[1] / 1e6

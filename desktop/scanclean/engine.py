@@ -63,8 +63,10 @@ def mirror_views(windows: np.ndarray, flips: int) -> np.ndarray:
     Returns
     -------
     ndarray, (flips * n, h, w) float32
-        View ``k`` of window ``i`` at row ``k * n + i``.
+        View ``k`` of window ``i`` at row ``k * n + i``; ``windows`` itself for 1.
     """
+    if flips == 1:
+        return windows  # one pass: no copy on the default path
     return np.concatenate([_mirror(windows, k) for k in range(flips)], axis=0)
 
 
@@ -79,13 +81,15 @@ def average_views(outputs: np.ndarray, flips: int) -> np.ndarray:
     Returns
     -------
     ndarray, (n, h, w) float32
+        ``outputs`` itself for 1.
     """
+    if flips == 1:
+        return outputs
     n = outputs.shape[0] // flips
     total = outputs[:n].copy()  # (n, h, w)
     for k in range(1, flips):
         total += _mirror(outputs[k * n : (k + 1) * n], k)
-    if flips > 1:
-        total /= np.float32(flips)
+    total /= np.float32(flips)
     return total
 
 
@@ -206,9 +210,8 @@ def clean_image(
                 raise Cancelled(f"cancelled after {done} of {total} tiles")
             batch[k] = crop_window(pixels, t.window)  # (th, tw)
         views = mirror_views(batch[: len(group)], flips)[..., None]  # (flips * n, th, tw, 1)
-        outputs = np.concatenate(
-            [session.run(views[i : i + per_call]) for i in range(0, len(views), per_call)]
-        )  # (flips * n, th, tw, 1)
+        calls = [session.run(views[i : i + per_call]) for i in range(0, len(views), per_call)]
+        outputs = calls[0] if len(calls) == 1 else np.concatenate(calls)  # (flips * n, th, tw, 1)
         result = average_views(outputs[..., 0], flips)  # (n, th, tw)
         for k, t in enumerate(group):
             cy0, cy1, cx0, cx1 = t.core
