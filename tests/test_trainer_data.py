@@ -277,6 +277,8 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"epochs": 10, "stop_after": 11}, "stop_after must be between"),
         ({"first_fraction": 0.0}, "first_fraction must be in"),
         ({"max_scale": 0.5}, "max_scale must be at least 1"),
+        ({"teacher_flips": 3}, "teacher_flips must be 1, 2 or 4"),
+        ({"teacher_weight": 0.0}, "teacher_weight must be in"),
     ],
 )
 def test_fit_config_rejects_a_bad_setting_before_training(setting, message):
@@ -377,3 +379,26 @@ def test_evaluate_cli_refuses_flips_the_engine_does_not_have(tmp_path, tiny_mode
         == 0
     )
     assert "tiny-test+flips2" in capsys.readouterr().out
+
+
+def test_teacher_is_the_mean_of_the_model_over_four_mirror_images(tiny_model_multiple8_path):
+    from scanclean.model import ModelSession
+    from scanclean_train.train import make_teacher
+
+    rng = np.random.default_rng(3)
+    batch = rng.uniform(0, 1, (3, 16, 24, 1)).astype(np.float32)
+    teach, info = make_teacher(tiny_model_multiple8_path, flips=4, threads=1, patch=16)
+    session = ModelSession(tiny_model_multiple8_path)
+    reference = np.zeros_like(batch)
+    for axes in ((), (2,), (1,), (1, 2)):  # as is, left-right, upside down, both
+        mirrored = np.flip(batch, axes) if axes else batch
+        reference += np.flip(session.run(mirrored.copy()), axes) if axes else session.run(batch)
+    reference /= 4
+    out = teach(batch)
+    assert info.name == "tiny-test-m8" and out.shape == batch.shape
+    np.testing.assert_allclose(out, reference, atol=1e-6)
+    one_pass = make_teacher(tiny_model_multiple8_path, flips=1, threads=1, patch=16)[0](batch)
+    np.testing.assert_allclose(one_pass, session.run(batch), atol=1e-6)
+    assert np.abs(one_pass - out).max() > 1e-3  # the mirror images do not agree
+    with pytest.raises(ValueError, match="tiny-test-m8.onnx: patch 20 px is not a multiple"):
+        make_teacher(tiny_model_multiple8_path, flips=4, threads=1, patch=20)

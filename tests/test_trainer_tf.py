@@ -213,6 +213,85 @@ def test_average_writes_the_mean_of_the_runs_weights(tiny_run, tmp_path, capsys)
     assert not (tmp_path / "x").exists()
 
 
+def test_distilled_loss_aims_at_the_blend_of_clean_and_teacher_and_weights_ink():
+    from scanclean_train.losses import DistilledLoss
+
+    rng = np.random.default_rng(4)
+    clean, teacher, pred = (rng.uniform(0, 1, (2, 5, 6, 1)).astype(np.float32) for _ in range(3))
+    y_true = np.concatenate([clean, teacher], axis=-1)
+    target = 0.25 * clean + 0.75 * teacher
+    ink = 1.0 + 3.0 * (clean < 0.5)
+    for base, expected in (
+        ("mse", np.mean((target - pred) ** 2)),
+        ("mae", np.mean(np.abs(target - pred))),
+        ("ink-mse", np.mean(ink * (target - pred) ** 2)),
+    ):
+        loss = DistilledLoss(base, teacher_weight=0.75)
+        assert float(loss(y_true, pred)) == pytest.approx(float(expected), rel=1e-5), base
+    again = DistilledLoss.from_config(DistilledLoss("mae", 0.3).get_config())
+    assert (again.base, again.teacher_weight) == ("mae", 0.3)
+    with pytest.raises(ValueError, match="teacher_weight"):
+        DistilledLoss("mse", teacher_weight=1.5)
+
+
+def test_fit_with_a_teacher_trains_toward_its_output(tiny_run, tiny_model_path, tmp_path):
+    from scanclean_train.data import Augment, load_images, make_patch_dataset
+    from scanclean_train.losses import DistilledLoss
+    from scanclean_train.train import make_teacher, prepare_split
+
+    root, data, _ = tiny_run
+    teach, _ = make_teacher(tiny_model_path, flips=4, threads=1, patch=32)
+    train_pairs, _ = prepare_split(tiny_config(data))
+    pages = load_images(train_pairs)
+    plain = make_patch_dataset(pages, 32, 4, 2, seed=3, augment=Augment())
+    taught = make_patch_dataset(pages, 32, 4, 2, seed=3, augment=Augment(), teacher=teach)
+    for (x0, y0), (x1, y1) in zip(plain, taught, strict=True):
+        np.testing.assert_array_equal(x0, x1)  # same patches
+        assert y1.shape == (4, 32, 32, 2)
+        np.testing.assert_array_equal(y1[..., :1], y0)
+        np.testing.assert_allclose(y1[..., 1:], teach(np.asarray(x1)), atol=1e-6)
+
+    def tuned(name, **teacher):
+        config = tiny_config(
+            data,
+            epochs=1,
+            steps_per_epoch=3,
+            seed=6,
+            learning_rate=1e-2,
+            init=str(root / "run" / "model.keras"),
+            keep="last",
+            **teacher,
+        )
+        fit(config, tmp_path / name, log=lambda line: None)
+        return tmp_path / name
+
+    plain_run = tuned("plain")
+    run = tmp_path / "taught"  # the same run through the command line, with the teacher
+    args = ["fit", "--data", str(data), "--arch", "seed", "--batch-size", "4", "--patch", "32"]
+    args += ["--val-groups", "b", "--threads", "1", "--epochs", "1", "--steps", "3"]
+    args += ["--seed", "6", "--lr", "1e-2", "--init", str(root / "run" / "model.keras")]
+    args += ["--keep", "last", "--out", str(run)]
+    assert train_cli.main([*args, "--teacher", str(tiny_model_path), "--teacher-weight", "1"]) == 0
+    record = json.loads((run / "config.json").read_text())
+    assert record["teacher"] == {
+        "path": str(tiny_model_path),
+        "name": "tiny-test",
+        "version": record["teacher"]["version"],
+        "flips": 4,
+        "weight": 1.0,
+    }
+    model = load_run_model(run / "model.keras")
+    assert isinstance(model.loss, DistilledLoss) and model.loss.teacher_weight == 1.0
+    plain_weights = load_run_model(plain_run / "model.keras").get_weights()
+    assert (
+        max(
+            float(np.abs(a - b).max())
+            for a, b in zip(model.get_weights(), plain_weights, strict=True)
+        )
+        > 1e-4
+    )  # the teacher's target changed the training
+
+
 def test_export_matches_keras_on_an_odd_page_and_carries_metadata(tiny_run):
     ort = pytest.importorskip("onnxruntime")
     import onnx

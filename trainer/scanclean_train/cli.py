@@ -38,6 +38,8 @@ def split_flips(text: str) -> tuple[int, ...]:
 
 
 def add_fit(sub) -> None:
+    from scanclean.engine import FLIPS
+
     from . import ARCH_NAMES, DEFAULT_ARCH
     from .train import LOSSES
 
@@ -122,6 +124,26 @@ def add_fit(sub) -> None:
         metavar="F",
         help="share of patches drawn from the first --data dir (default: every page equally often)",
     )
+    p.add_argument(
+        "--teacher",
+        default=None,
+        metavar="MODEL.onnx",
+        help="self-distillation: blend this model's output on each noisy patch into the target",
+    )
+    p.add_argument(
+        "--teacher-flips",
+        type=int,
+        choices=FLIPS,
+        default=4,
+        help="mirror images the teacher averages (default 4)",
+    )
+    p.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=0.5,
+        metavar="W",
+        help="share of the teacher's output in the target (default 0.5)",
+    )
 
 
 def run_fit(args) -> int:
@@ -150,6 +172,9 @@ def run_fit(args) -> int:
         stop_after=args.stop_after,
         init=os.path.abspath(args.init) if args.init else None,
         ema=args.ema,
+        teacher=os.path.abspath(args.teacher) if args.teacher else None,
+        teacher_flips=args.teacher_flips,
+        teacher_weight=args.teacher_weight,
     )
     result = fit(config, args.out, log=lambda line: print(line, flush=True))
     print(json.dumps(result))

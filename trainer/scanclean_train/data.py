@@ -438,11 +438,15 @@ def make_patch_dataset(
     seed: int,
     augment: Augment,
     weights: np.ndarray | None = None,
+    teacher=None,
 ):
     """A ``tf.data.Dataset`` of augmented patch batches for one epoch.
 
     Same seed, same patches. Yields ``(noisy, clean)``, each (batch, patch, patch, 1)
-    float32 in [0, 1]. ``weights`` as in :func:`sample_patch`.
+    float32 in [0, 1]. ``weights`` as in :func:`sample_patch`. With ``teacher`` (a
+    function from a (batch, patch, patch, 1) float32 noisy batch to its output of the same
+    shape), the target is (batch, patch, patch, 2): the clean patch, then the teacher's
+    output on the augmented noisy patch (``losses.DistilledLoss`` reads both).
     """
     import tensorflow as tf
 
@@ -453,7 +457,11 @@ def make_patch_dataset(
                 *(sample_patch(pages, patch, rng, augment, weights) for _ in range(batch_size)),
                 strict=True,
             )
-            yield np.stack(xs)[..., None], np.stack(ys)[..., None]
+            x, y = np.stack(xs)[..., None], np.stack(ys)[..., None]  # (B, P, P, 1) each
+            if teacher is not None:
+                y = np.concatenate([y, teacher(x).astype(np.float32)], axis=-1)  # (B, P, P, 2)
+            yield x, y
 
     spec = tf.TensorSpec((batch_size, patch, patch, 1), tf.float32)
-    return tf.data.Dataset.from_generator(generate, output_signature=(spec, spec)).prefetch(2)
+    target = tf.TensorSpec((batch_size, patch, patch, 1 if teacher is None else 2), tf.float32)
+    return tf.data.Dataset.from_generator(generate, output_signature=(spec, target)).prefetch(2)

@@ -82,6 +82,15 @@ class FitConfig:
         next epoch start from it. Averaging iterates (Polyak and Juditsky, SIAM J.
         Control Optim. 30(4), 1992) smooths the epoch-to-epoch jitter of the result.
         None: plain weights.
+    teacher : str or None
+        An ONNX model (``.onnx``, run with onnxruntime through ``scanclean``) whose output
+        on each augmented noisy patch is blended into the target
+        (``losses.DistilledLoss``): self-distillation from its ``teacher_flips`` mirror
+        images. None: the target is the clean patch.
+    teacher_flips : int
+        Mirror images the teacher averages (1, 2 or 4; ``scanclean.engine.FLIPS``).
+    teacher_weight : float
+        Share of the teacher's output in the target, in (0, 1].
     """
 
     data: list[str]
@@ -107,6 +116,9 @@ class FitConfig:
     keep: str = "best"
     stop_after: int | None = None
     ema: float | None = None
+    teacher: str | None = None
+    teacher_flips: int = 4
+    teacher_weight: float = 0.5
     split: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -138,6 +150,10 @@ class FitConfig:
             raise ValueError(f"fade_mask must be 'stroke' or 'core', not {self.fade_mask!r}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise ValueError(f"ema must be in (0, 1), not {self.ema}")
+        if self.teacher_flips not in (1, 2, 4):
+            raise ValueError(f"teacher_flips must be 1, 2 or 4, not {self.teacher_flips}")
+        if not 0.0 < self.teacher_weight <= 1.0:
+            raise ValueError(f"teacher_weight must be in (0, 1], not {self.teacher_weight}")
 
 
 def ink_weighted_mse(y_true, y_pred):
@@ -149,6 +165,51 @@ def ink_weighted_mse(y_true, y_pred):
 
 
 LOSSES = {"mse": "mse", "mae": "mae", "ink-mse": ink_weighted_mse}
+
+
+def make_teacher(path: Path | str, flips: int, threads: int | None, patch: int):
+    """Open an ONNX model as a teacher: the mean of its output over mirror images.
+
+    Parameters
+    ----------
+    path : path
+        A ScanClean ``.onnx`` model (metadata as ``scanclean.model.ModelSession`` reads it).
+    flips : int
+        1, 2 or 4 mirror images averaged (``scanclean.engine.mirror_views``).
+    threads : int or None
+        onnxruntime intra-op threads (None: one per core).
+    patch : int
+        Training patch side (px); must be a multiple of the model's ``size_multiple``.
+
+    Returns
+    -------
+    (teach, info)
+        ``teach`` maps a (B, P, P, 1) float32 batch in [0, 1] to the teacher's
+        (B, P, P, 1) float32 output; ``info`` is the model's ``ModelInfo``.
+
+    Raises
+    ------
+    scanclean.model.ModelError
+        The file is not a usable model (the message names it).
+    ValueError
+        ``patch`` is not a multiple of the model's ``size_multiple``.
+    """
+    from scanclean.engine import average_views, mirror_views
+    from scanclean.model import ModelSession
+
+    session = ModelSession(path, intra_op_threads=threads)
+    if patch % session.info.size_multiple:
+        raise ValueError(
+            f"{path}: patch {patch} px is not a multiple of the teacher's size_multiple "
+            f"{session.info.size_multiple}"
+        )
+
+    def teach(batch: np.ndarray) -> np.ndarray:
+        views = mirror_views(batch[..., 0], flips)  # (flips * B, P, P)
+        out = session.run(views[..., None])[..., 0]  # (flips * B, P, P)
+        return average_views(out, flips)[..., None]  # (B, P, P, 1)
+
+    return teach, session.info
 
 
 def make_predictor(model):
@@ -332,7 +393,17 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     optimizer = keras.optimizers.Adam(
         schedule, use_ema=config.ema is not None, ema_momentum=config.ema or 0.99
     )  # with use_ema, every model.fit below ends by swapping in the averaged weights
-    model.compile(optimizer=optimizer, loss=LOSSES[config.loss], jit_compile=True)
+    teach = None
+    if config.teacher:
+        from .losses import DistilledLoss
+
+        teach, teacher_info = make_teacher(
+            config.teacher, config.teacher_flips, config.threads, config.patch
+        )
+        loss = DistilledLoss(config.loss, config.teacher_weight)
+    else:
+        loss = LOSSES[config.loss]
+    model.compile(optimizer=optimizer, loss=loss, jit_compile=True)
     augment = (
         data_mod.Augment(
             max_scale=config.max_scale, max_fade=config.max_fade, fade_mask=config.fade_mask
@@ -349,6 +420,14 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         "identity_val_rmse": baseline,
         "versions": versions(),
     }
+    if teach is not None:
+        record["teacher"] = {
+            "path": str(config.teacher),
+            "name": teacher_info.name,
+            "version": teacher_info.version,
+            "flips": config.teacher_flips,
+            "weight": config.teacher_weight,
+        }
     write_record(record, out_dir / "config.json")
     log(
         f"{len(train_pairs)} training pages, {len(val_pairs)} validation pages "
@@ -369,6 +448,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
                 seed=config.seed * 100_003 + epoch,
                 augment=augment,
                 weights=weights,
+                teacher=teach,
             )
             history = model.fit(
                 patches.repeat(),
@@ -420,6 +500,7 @@ def load_run_model(path: Path | str):
     """Load a ``model.keras`` written by :func:`fit` (custom layers registered)."""
     import keras
 
+    from . import losses as _losses  # noqa: F401  (registers DistilledLoss)
     from . import model as _model  # noqa: F401  (registers ResidualSigmoid)
 
     return keras.models.load_model(path, custom_objects={"ink_weighted_mse": ink_weighted_mse})
