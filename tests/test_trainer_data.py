@@ -277,7 +277,7 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"epochs": 10, "stop_after": 11}, "stop_after must be between"),
         ({"first_fraction": 0.0}, "first_fraction must be in"),
         ({"max_scale": 0.5}, "max_scale must be at least 1"),
-        ({"teacher_flips": 3}, "teacher_flips must be 1, 2 or 4"),
+        ({"teacher_flips": 3}, "teacher_flips must be one of"),
         ({"teacher_weight": 0.0}, "teacher_weight must be in"),
     ],
 )

@@ -8,6 +8,11 @@ from keras import ops
 BASE_LOSSES = ("mse", "mae", "ink-mse")
 
 
+def ink_weight(clean):
+    """Per-pixel weight of ``ink-mse``: 4 on ink (clean < 0.5), 1 elsewhere; shape of ``clean``."""
+    return 1.0 + 3.0 * ops.cast(clean < 0.5, "float32")
+
+
 @keras.saving.register_keras_serializable(package="scanclean_train")
 class DistilledLoss(keras.losses.Loss):
     """A base loss toward a blend of the clean page and a teacher's output.
@@ -54,7 +59,7 @@ class DistilledLoss(keras.losses.Loss):
         diff = target - y_pred
         error = ops.abs(diff) if self.base == "mae" else ops.square(diff)
         if self.base == "ink-mse":
-            error = error * (1.0 + 3.0 * ops.cast(clean < 0.5, "float32"))
+            error = error * ink_weight(clean)
         return ops.mean(error, axis=(1, 2, 3))  # (B,)
 
     def get_config(self) -> dict:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scanclean.engine import FLIPS
+
 from . import data as data_mod
 from .export import write_atomic
 
@@ -86,7 +88,8 @@ class FitConfig:
         An ONNX model (``.onnx``, run with onnxruntime through ``scanclean``) whose output
         on each augmented noisy patch is blended into the target
         (``losses.DistilledLoss``): self-distillation from its ``teacher_flips`` mirror
-        images. None: the target is the clean patch.
+        images; the loss in ``history.csv`` is then the loss toward that blend. None: the
+        target is the clean patch.
     teacher_flips : int
         Mirror images the teacher averages (1, 2 or 4; ``scanclean.engine.FLIPS``).
     teacher_weight : float
@@ -150,8 +153,8 @@ class FitConfig:
             raise ValueError(f"fade_mask must be 'stroke' or 'core', not {self.fade_mask!r}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise ValueError(f"ema must be in (0, 1), not {self.ema}")
-        if self.teacher_flips not in (1, 2, 4):
-            raise ValueError(f"teacher_flips must be 1, 2 or 4, not {self.teacher_flips}")
+        if self.teacher_flips not in FLIPS:
+            raise ValueError(f"teacher_flips must be one of {FLIPS}, not {self.teacher_flips}")
         if not 0.0 < self.teacher_weight <= 1.0:
             raise ValueError(f"teacher_weight must be in (0, 1], not {self.teacher_weight}")
 
@@ -160,8 +163,9 @@ def ink_weighted_mse(y_true, y_pred):
     """MSE where ink pixels (target < 0.5) count 4 times: erasing ink costs more."""
     from keras import ops
 
-    weight = 1.0 + 3.0 * ops.cast(y_true < 0.5, "float32")
-    return ops.mean(weight * ops.square(y_true - y_pred))
+    from .losses import ink_weight
+
+    return ops.mean(ink_weight(y_true) * ops.square(y_true - y_pred))
 
 
 LOSSES = {"mse": "mse", "mae": "mae", "ink-mse": ink_weighted_mse}
