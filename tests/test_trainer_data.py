@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -78,6 +79,34 @@ def test_split_holds_out_whole_groups(tmp_path):
     assert sorted(p.name for p in val) == sorted(groups["g1"])
     with pytest.raises(D.DataError, match="not found"):
         D.split_pairs(pairs, ["nope"])
+
+
+def test_no_held_out_group_trains_every_page_and_the_export_says_so(tmp_path, capsys):
+    from scanclean_train import cli
+    from scanclean_train.export import describe_training
+    from scanclean_train.train import FitConfig, prepare_split
+
+    names = [f"{i}.png" for i in range(6)]
+    data = write_pair_dir(tmp_path / "d", names, groups={"a": names[:4], "b": names[4:]})
+    config = FitConfig(data=[str(data)], val_groups=[], keep="last")
+    train, val = prepare_split(config)
+    assert sorted(p.name for p in train) == sorted(names) and val == []
+    assert config.split["val_groups"] == [] and config.split["train_groups"] == ["d/a", "d/b"]
+    # the run it was fine-tuned from held out group b: the metadata names it
+    (tmp_path / "earlier").mkdir()
+    (tmp_path / "earlier" / "config.json").write_text(
+        json.dumps({"config": {"split": {"val_groups": ["d/b"]}}})
+    )
+    config.init = str(tmp_path / "earlier" / "model.keras")
+    validation = describe_training({"config": asdict(config)})[1]
+    assert validation.startswith("none held out in the last run")
+    assert validation.endswith("held out whole background groups: d/b")
+    assert "held-out" in describe_training({"config": {"split": {"val_groups": ["d/b"]}}})[1]
+    # the command line: "none" means no group; keeping the best epoch then is refused
+    argv = ["fit", "--data", str(data), "--out", str(tmp_path / "run"), "--val-groups", "none"]
+    assert cli.main(argv) == 1
+    assert "keep 'best' needs held-out groups" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_pages_without_backgrounds_are_their_own_groups(tmp_path):
@@ -171,6 +200,23 @@ def test_ink_f_measure_drops_when_ink_is_erased():
     half[10:25, 20:24] = 1.0
     assert 50 < E.ink_f_measure(half, clean) < 90
     assert E.ink_f_measure(np.ones_like(clean), clean) == 0.0
+
+
+def test_ink_precision_tells_a_kept_stain_and_recall_erased_ink():
+    clean = np.ones((50, 50), np.float32)
+    clean[10:40, 20:24] = 0.0  # 120 ink px
+    half = clean.copy()
+    half[10:25, 20:24] = 1.0  # 60 erased
+    erased = E.ink_detection(half, clean)
+    assert erased["ink_precision"] == pytest.approx(100.0)
+    assert erased["ink_recall"] == pytest.approx(50.0)
+    assert erased["f_measure"] == pytest.approx(200 * 0.5 / 1.5)
+    stained = clean.copy()
+    stained[0:6, 0:20] = 0.0  # 120 stain px as dark as the ink
+    kept = E.ink_detection(stained, clean)
+    assert kept["ink_recall"] == pytest.approx(100.0)
+    assert kept["ink_precision"] == pytest.approx(50.0)
+    assert E.ink_f_measure(stained, clean) == kept["f_measure"]
 
 
 def test_region_rmse_tells_a_left_stain_from_lost_ink():
@@ -279,6 +325,7 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"max_scale": 0.5}, "max_scale must be at least 1"),
         ({"teacher_flips": 3}, "teacher_flips must be one of"),
         ({"teacher_weight": 0.0}, "teacher_weight must be in"),
+        ({"val_groups": []}, "keep 'best' needs held-out groups"),
     ],
 )
 def test_fit_config_rejects_a_bad_setting_before_training(setting, message):
@@ -365,6 +412,13 @@ def test_evaluate_scores_the_mirror_self_ensemble_as_its_own_method(tmp_path, ti
             sq, px = sq + float(np.sum((out.astype(np.float64) - clean) ** 2)), px + clean.size
         assert report["methods"][name]["rmse"] == pytest.approx(np.sqrt(sq / px), rel=1e-6)
     assert report["methods"]["tiny-test+flips4"]["rmse"] != report["methods"]["tiny-test"]["rmse"]
+    # a perfect output's ink scores: the clean pages through the same Otsu binarization
+    perfect = [E.ink_detection(clean, clean) for _, clean in D.load_images(pairs)]
+    for key in E.INK_SCORES:
+        assert report["ink_ceiling"][key] == pytest.approx(np.mean([c[key] for c in perfect]))
+        by_page = [report["per_page"]["identity"][p.name][key] for p in pairs]
+        assert report["methods"]["identity"][key] == pytest.approx(np.mean(by_page))
+    assert "ink F of a perfect output (the clean pages)" in E.format_report(report)
 
 
 def test_evaluate_cli_refuses_flips_the_engine_does_not_have(tmp_path, tiny_model_path, capsys):

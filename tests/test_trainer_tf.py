@@ -138,6 +138,27 @@ def test_fine_tuning_run_keeps_the_last_epoch(tiny_run, tmp_path, monkeypatch):
     assert first["kept_epoch"] == first["best_epoch"]
 
 
+def test_final_run_on_every_group_keeps_the_last_epoch_and_scores_none(tiny_run, tmp_path):
+    import onnx
+
+    root, data, _ = tiny_run
+    out = tmp_path / "all"
+    argv = ["fit", "--data", str(data), "--arch", "seed", "--out", str(out), "--epochs", "2"]
+    argv += ["--steps", "2", "--patch", "32", "--batch-size", "4", "--threads", "1"]
+    argv += ["--val-groups", "none", "--keep", "last", "--init", str(root / "run/model.keras")]
+    assert train_cli.main(argv) == 0
+    record = json.loads((out / "config.json").read_text())
+    assert record["config"]["split"]["train_groups"] == ["data/a", "data/b"]
+    assert record["config"]["split"]["first_training_pages"] == 6
+    assert record["result"]["best_val_rmse"] is None and record["result"]["kept_epoch"] == 2
+    rows = [r.split(",") for r in (out / "history.csv").read_text().strip().splitlines()]
+    assert len(rows) == 3 and all(r[1] and r[2] == r[3] == "" for r in rows[1:])
+    assert train_cli.main(["export", str(out / "model.keras"), "--out", str(out / "m.onnx")]) == 0
+    meta = {p.key: p.value for p in onnx.load(out / "m.onnx").metadata_props}
+    assert meta["validation"].startswith("none held out") and "data/b" in meta["validation"]
+    assert json.loads(meta["metrics"]) == {}
+
+
 def test_weight_averaging_ends_each_epoch_on_the_average(tiny_run, tmp_path):
     # Keras starts the average at the weights after the first step; with momentum ~1 it
     # stays there, so 4 averaged steps must give the weights of 1 plain step (same batches)

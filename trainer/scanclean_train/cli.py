@@ -24,6 +24,11 @@ def split_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def split_val_groups(text: str) -> list[str]:
+    """``"a,b"`` -> ``["a", "b"]``; ``"none"`` -> ``[]`` (hold no group out)."""
+    return [] if text.strip().lower() == "none" else split_list(text)
+
+
 def split_flips(text: str) -> tuple[int, ...]:
     """``"1,4"`` -> ``(1, 4)``, each one of ``scanclean.engine.FLIPS``."""
     from scanclean.engine import FLIPS
@@ -64,10 +69,11 @@ def add_fit(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (cosine decay)")
     p.add_argument(
         "--val-groups",
-        type=split_list,
+        type=split_val_groups,
         default=None,
         metavar="G,G",
-        help="background groups held out for validation (default: 20%% of groups by seed)",
+        help="background groups held out for validation (default: 20%% of groups by seed); "
+        "'none' trains on every group and scores no epoch (needs --keep last)",
     )
     p.add_argument("--val-pages", type=int, default=16, help="held-out pages scored per epoch")
     p.add_argument("--seed", type=int, default=0)

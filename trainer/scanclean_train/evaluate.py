@@ -12,7 +12,11 @@ onnxruntime), so the figures are those of what ships. Baselines on the same page
 Text survival is the F-measure of the Otsu-binarized output (N. Otsu, "A threshold
 selection method from gray-level histograms", IEEE Trans. SMC, 1979) against the ink of
 the clean page (clean < 0.75, so grey and faded ink count as ink), as in the DIBCO
-binarization contests. It must not fall below Otsu on the raw noisy page.
+binarization contests. It must not fall below Otsu on the raw noisy page. Its precision
+(share of the pixels Otsu calls ink that are ink: low when stains are kept as ink) and
+recall (share of the ink that Otsu keeps: low when ink is erased or left too faint) are
+given too, and the same three figures for the clean page itself: what a perfect output
+scores, since Otsu drops part of the anti-aliased rims that the ink mask counts.
 
 Where the error lies: the pooled RMSE is also given over three regions of the clean page,
 ``ink`` (clean < 0.75, the F-measure's ink), ``edge`` (0.75 to 0.95: anti-aliased stroke
@@ -34,6 +38,7 @@ from . import data as data_mod
 INK_BELOW = 0.75
 PAPER_FROM = 0.95
 REGIONS = ("ink", "edge", "paper")
+INK_SCORES = ("f_measure", "ink_precision", "ink_recall")
 
 
 def region_masks(clean: np.ndarray) -> dict[str, np.ndarray]:
@@ -89,8 +94,9 @@ def classical_clean(noisy: np.ndarray, window: int = 15, paper: float = 0.85) ->
     return np.where(flat > paper, 1.0, flat).astype(np.float32)
 
 
-def ink_f_measure(output: np.ndarray, clean: np.ndarray) -> float:
-    """F-measure (%) of the Otsu-binarized ``output`` against the ink of ``clean``.
+def ink_detection(output: np.ndarray, clean: np.ndarray) -> dict[str, float]:
+    """Precision, recall and F-measure (%) of the Otsu-binarized ``output`` against the ink
+    of ``clean`` (clean < ``INK_BELOW``).
 
     Parameters
     ----------
@@ -98,7 +104,8 @@ def ink_f_measure(output: np.ndarray, clean: np.ndarray) -> float:
 
     Returns
     -------
-    float in [0, 100]; 100 when neither has ink.
+    dict: ``ink_precision``, ``ink_recall``, ``f_measure``, each a float in [0, 100]; all
+    100 when neither has ink.
     """
     from skimage.filters import threshold_otsu
 
@@ -107,16 +114,28 @@ def ink_f_measure(output: np.ndarray, clean: np.ndarray) -> float:
         predicted = np.zeros_like(truth)
     else:
         predicted = output < threshold_otsu(output)
-    tp = float(np.sum(predicted & truth))
     if not truth.any() and not predicted.any():
-        return 100.0
+        return {"ink_precision": 100.0, "ink_recall": 100.0, "f_measure": 100.0}
+    tp = float(np.sum(predicted & truth))
     precision = tp / max(1.0, float(predicted.sum()))
     recall = tp / max(1.0, float(truth.sum()))
-    return 0.0 if tp == 0 else 100.0 * 2 * precision * recall / (precision + recall)
+    f = 0.0 if tp == 0 else 2 * precision * recall / (precision + recall)
+    return {
+        "ink_precision": 100.0 * precision,
+        "ink_recall": 100.0 * recall,
+        "f_measure": 100.0 * f,
+    }
+
+
+def ink_f_measure(output: np.ndarray, clean: np.ndarray) -> float:
+    """F-measure (%) of the Otsu-binarized ``output`` against the ink of ``clean``
+    (:func:`ink_detection`'s ``f_measure``): float in [0, 100]."""
+    return ink_detection(output, clean)["f_measure"]
 
 
 def page_scores(output: np.ndarray, clean: np.ndarray) -> dict:
-    """Per-page figures: squared error sum, px, RMSE, PSNR (dB), SSIM, ink F-measure (%).
+    """Per-page figures: squared error sum, px, RMSE, PSNR (dB), SSIM, ink precision, recall
+    and F-measure (%, :func:`ink_detection`).
 
     Also the squared error sum and px of each region (``sq_ink``, ``px_ink``, ...; see
     :func:`region_masks`). SSIM is scikit-image's ``structural_similarity`` (Wang et al.,
@@ -138,7 +157,7 @@ def page_scores(output: np.ndarray, clean: np.ndarray) -> dict:
         "rmse": rmse,
         "psnr": psnr(rmse),
         "ssim": float(structural_similarity(clean, output.astype(np.float32), data_range=1.0)),
-        "f_measure": ink_f_measure(output, clean),
+        **ink_detection(output, clean),
     }
 
 
@@ -148,7 +167,8 @@ def psnr(rmse: float) -> float:
 
 
 def pool(pages: list[dict]) -> dict:
-    """Overall figures: pooled RMSE (every px counts once) and its PSNR; mean SSIM and F.
+    """Overall figures: pooled RMSE (every px counts once) and its PSNR; mean SSIM, ink
+    precision, recall and F.
 
     ``rmse_ink``, ``rmse_edge`` and ``rmse_paper`` pool each region alone (None where no
     page has that region). ``px_share_<region>`` is the region's fraction of all px and
@@ -163,7 +183,7 @@ def pool(pages: list[dict]) -> dict:
         "rmse": rmse,
         "psnr": psnr(rmse),
         "ssim": float(np.mean([p["ssim"] for p in pages])),
-        "f_measure": float(np.mean([p["f_measure"] for p in pages])),
+        **{k: float(np.mean([p[k] for p in pages])) for k in INK_SCORES},
     }
     for region in REGIONS:
         px = sum(p.get(f"px_{region}", 0) for p in pages)
@@ -197,7 +217,9 @@ def evaluate_pages(
     Returns
     -------
     dict: ``rmse`` (the first model's pooled RMSE, with the first ``flips``), ``pages``,
-    ``methods`` (name -> overall figures, plus ``mp_per_s`` for models) and ``per_page``
+    ``methods`` (name -> overall figures, plus ``mp_per_s`` for models), ``ink_ceiling``
+    (the mean ink precision, recall and F of the clean pages themselves: a perfect
+    output's scores) and ``per_page``
     (name -> page -> RMSE, PSNR, SSIM, F and the RMSE of each region, None where the page
     lacks it).
     """
@@ -213,9 +235,11 @@ def evaluate_pages(
     methods: dict[str, list[dict]] = {}
     seconds: dict[str, float] = {}
     megapixels = 0.0
+    ceiling: list[dict] = []
     for pair in pairs:
         noisy, clean = data_mod.read_grey(pair.noisy), data_mod.read_grey(pair.clean)
         megapixels += noisy.size / 1e6
+        ceiling.append(ink_detection(clean, clean))
         outputs = {"identity": noisy, "classical": classical_clean(noisy)}
         for session, f, name in runs:
             start = time.perf_counter()
@@ -233,10 +257,11 @@ def evaluate_pages(
         "pages": len(pairs),
         "megapixels": megapixels,
         "methods": overall,
+        "ink_ceiling": {k: float(np.mean([c[k] for c in ceiling])) for k in INK_SCORES},
         "per_page": {
             name: {
                 p["page"]: {
-                    **{k: p[k] for k in ("rmse", "psnr", "ssim", "f_measure")},
+                    **{k: p[k] for k in ("rmse", "psnr", "ssim", *INK_SCORES)},
                     **{
                         f"rmse_{r}": math.sqrt(p[f"sq_{r}"] / p[f"px_{r}"])
                         if p[f"px_{r}"]
@@ -292,8 +317,9 @@ def format_report(report: dict, per_page: bool = False) -> str:
         f"{report['pages']} pages, {report['megapixels']:.2f} MP, groups: {', '.join(report.get('groups', [])) or '-'}"
     )
     lines.append(
-        f"{'method':<24}{'RMSE':>8}{'PSNR dB':>9}{'SSIM':>8}{'ink F %':>9}{'MP/s':>7}"
-        f"   RMSE on ink / edge / paper       share of squared error (ink / edge / paper)"
+        f"{'method':<24}{'RMSE':>8}{'PSNR dB':>9}{'SSIM':>8}{'ink F %':>9}{'P %':>7}{'R %':>7}"
+        f"{'MP/s':>7}   RMSE on ink / edge / paper       share of squared error "
+        "(ink / edge / paper)"
     )
     for name, m in report["methods"].items():
         speed = f"{m['mp_per_s']:7.2f}" if "mp_per_s" in m else " " * 7
@@ -305,13 +331,20 @@ def format_report(report: dict, per_page: bool = False) -> str:
             for r in REGIONS
         )
         lines.append(
-            f"{name:<24}{m['rmse']:8.4f}{m['psnr']:9.2f}{m['ssim']:8.4f}{m['f_measure']:9.2f}{speed}"
-            f"   {regions:<32} {shares}"
+            f"{name:<24}{m['rmse']:8.4f}{m['psnr']:9.2f}{m['ssim']:8.4f}{m['f_measure']:9.2f}"
+            f"{m['ink_precision']:7.1f}{m['ink_recall']:7.1f}{speed}   {regions:<32} {shares}"
         )
     first = next(iter(report["methods"].values()), {})
     if all(first.get(f"px_share_{r}") is not None for r in REGIONS):
         lines.append(
             "share of px (ink / edge / paper): "
             + " / ".join(f"{100 * first[f'px_share_{r}']:.0f} %" for r in REGIONS)
+        )
+    if "ink_ceiling" in report:
+        c = report["ink_ceiling"]
+        lines.append(
+            f"ink F of a perfect output (the clean pages): {c['f_measure']:.2f} % "
+            f"(P {c['ink_precision']:.1f}, R {c['ink_recall']:.1f}); "
+            "P: pixels kept as ink that are ink, R: ink kept"
         )
     return "\n".join(lines)

@@ -85,10 +85,26 @@ def describe_training(record: dict) -> tuple[str, str]:
         )
         + ". NoisyOffice: UCI Machine Learning Repository, CC BY 4.0."
     )
-    validation = "held-out whole background groups (no background on both sides): " + (
-        ", ".join(split.get("val_groups", [])) or "unknown"
-    )
+    if "val_groups" in split and not split["val_groups"]:
+        validation = "none held out in the last run: every background group trained"
+        earlier = _held_out_by(config.get("init"))
+        if earlier:
+            validation += (
+                f"; the run it was fine-tuned from held out whole background groups: {earlier}"
+            )
+    else:
+        validation = "held-out whole background groups (no background on both sides): " + (
+            ", ".join(split.get("val_groups", [])) or "unknown"
+        )
     return training, validation
+
+
+def _held_out_by(model_path: str | None) -> str:
+    """The validation groups of the run that wrote ``model_path`` ('' if unknown)."""
+    if not model_path:
+        return ""
+    split = run_record(Path(model_path)).get("config", {}).get("split", {})
+    return ", ".join(split.get("val_groups", []))
 
 
 def to_onnx_bytes(model, opset: int = 17) -> bytes:
@@ -194,7 +210,11 @@ def export(
     training, validation = describe_training(record)
     if metrics is None:
         result = record.get("result", {})
-        metrics = {k: result[k] for k in ("best_val_rmse", "identity_val_rmse") if k in result}
+        metrics = {
+            k: result[k]
+            for k in ("best_val_rmse", "identity_val_rmse")
+            if result.get(k) is not None
+        }
     metadata = {
         "name": name or out.stem,
         "version": version,

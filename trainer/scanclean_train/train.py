@@ -5,7 +5,8 @@ train loss, validation loss and RMSE on whole held-out pages) and ``config.json`
 setting, the data paths, the split and the library versions). Same seed and data give
 the same split and the same patches. ``model.keras`` and ``config.json`` are written
 atomically, so a run stopped at any moment keeps its last whole checkpoint;
-``history.csv`` is a log, one flushed row per epoch.
+``history.csv`` is a log, one flushed row per epoch. A run with no held-out groups (the
+final model of a validated recipe) leaves the validation columns empty.
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ class FitConfig:
     learning_rate : float
         Adam's initial learning rate; cosine decay to 5 % over the run.
     val_groups : list of str or None
-        Held-out background groups; None picks ``val_fraction`` of the groups by seed.
+        Held-out background groups; None picks ``val_fraction`` of the groups by seed; an
+        empty list holds nothing out: every page trains and no epoch is scored (for the
+        final model of a recipe already validated on held-out groups; needs
+        ``keep="last"``).
     val_pages_per_epoch : int
         Whole held-out pages scored after each epoch to pick the best checkpoint (a fixed,
         evenly spread subset; ``scanclean-train evaluate`` scores them all).
@@ -134,6 +138,11 @@ class FitConfig:
         """
         if self.keep not in ("best", "last"):
             raise ValueError(f"keep must be 'best' or 'last', not {self.keep!r}")
+        if self.val_groups == [] and self.keep == "best":
+            raise ValueError(
+                "keep 'best' needs held-out groups to pick the best epoch; "
+                "with no validation groups keep the 'last' epoch"
+            )
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, not {self.loss!r}")
         for name in ("epochs", "steps_per_epoch", "batch_size", "patch"):
@@ -259,7 +268,8 @@ def identity_rmse(pages: list[tuple[np.ndarray, np.ndarray]]) -> float:
 def prepare_split(config: FitConfig) -> tuple[list, list]:
     """Find pairs in every data dir and split the first by background groups.
 
-    Fills ``config.split`` with the group and page names of both sides.
+    Fills ``config.split`` with the group and page names of both sides. With
+    ``config.val_groups == []`` every page trains and the validation side is empty.
 
     Returns
     -------
@@ -267,10 +277,13 @@ def prepare_split(config: FitConfig) -> tuple[list, list]:
     """
     first = data_mod.find_pairs(config.data[0])
     extra = [p for d in config.data[1:] for p in data_mod.find_pairs(d)]
-    val_groups = config.val_groups or data_mod.choose_val_groups(
-        [p.group for p in first], config.val_fraction, config.seed
-    )
-    train, val = data_mod.split_pairs(first, val_groups)
+    if config.val_groups == []:
+        train, val = first, []
+    else:
+        val_groups = config.val_groups or data_mod.choose_val_groups(
+            [p.group for p in first], config.val_fraction, config.seed
+        )
+        train, val = data_mod.split_pairs(first, val_groups)
     config.split = {
         "val_groups": sorted({p.group for p in val}),
         "train_groups": sorted({p.group for p in train}),
@@ -359,7 +372,8 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
 
     Returns
     -------
-    dict with ``best_val_rmse``, ``identity_val_rmse``, ``best_epoch``, ``seconds``.
+    dict with ``best_val_rmse``, ``identity_val_rmse``, ``best_epoch`` (each None when no
+    group is held out), ``kept_epoch``, ``seconds``.
 
     Raises
     ------
@@ -415,7 +429,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         if config.augment
         else data_mod.Augment.none()
     )
-    baseline = identity_rmse(val_subset)
+    baseline = identity_rmse(val_subset) if val_subset else None
     record = {
         "config": asdict(config),
         "architecture": asdict(info),
@@ -435,8 +449,12 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     write_record(record, out_dir / "config.json")
     log(
         f"{len(train_pairs)} training pages, {len(val_pairs)} validation pages "
-        f"({', '.join(config.split['val_groups'])}); identity RMSE {baseline:.4f} "
-        f"on the {len(val_subset)} pages scored per epoch"
+        + (
+            f"({', '.join(config.split['val_groups'])}); identity RMSE {baseline:.4f} "
+            f"on the {len(val_subset)} pages scored per epoch"
+            if val_subset
+            else "(every background group trains; no epoch is scored)"
+        )
     )
 
     best, best_epoch, last_epoch, start = float("inf"), -1, 0, time.monotonic()
@@ -462,19 +480,20 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
                 verbose=0,
             )
             loss = history.history["loss"][-1]
-            val_rmse = page_rmse(predictor, val_subset, info.size_multiple)
+            val_rmse = page_rmse(predictor, val_subset, info.size_multiple) if val_subset else None
             elapsed = time.monotonic() - start
+            scored = val_rmse is not None
             writer.writerow(
                 [
                     epoch + 1,
                     f"{loss:.6f}",
-                    f"{val_rmse**2:.6f}",
-                    f"{val_rmse:.6f}",
+                    f"{val_rmse**2:.6f}" if scored else "",
+                    f"{val_rmse:.6f}" if scored else "",
                     f"{elapsed:.0f}",
                 ]
             )
             fh.flush()
-            if val_rmse < best:
+            if scored and val_rmse < best:
                 best, best_epoch = val_rmse, epoch + 1
                 if config.keep == "best":
                     save_model_atomic(model, out_dir / "model.keras")
@@ -482,16 +501,22 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
             if config.keep == "last":
                 save_model_atomic(model, out_dir / "model.keras")
             log(
-                f"epoch {epoch + 1}/{config.epochs}: loss {loss:.5f}  val RMSE {val_rmse:.4f}"
-                f"  (best {best:.4f} @ {best_epoch}, identity {baseline:.4f})  {elapsed:.0f} s"
+                f"epoch {epoch + 1}/{config.epochs}: loss {loss:.5f}  "
+                + (
+                    f"val RMSE {val_rmse:.4f}  (best {best:.4f} @ {best_epoch}, "
+                    f"identity {baseline:.4f})"
+                    if scored
+                    else "(not scored)"
+                )
+                + f"  {elapsed:.0f} s"
             )
             if config.max_minutes and elapsed > 60 * config.max_minutes:
                 log(f"stopping: time budget of {config.max_minutes} min reached")
                 break
     result = {
-        "best_val_rmse": best,
+        "best_val_rmse": best if best_epoch > 0 else None,
         "identity_val_rmse": baseline,
-        "best_epoch": best_epoch,
+        "best_epoch": best_epoch if best_epoch > 0 else None,
         "kept_epoch": best_epoch if config.keep == "best" else last_epoch,
         "seconds": round(time.monotonic() - start, 1),
     }
