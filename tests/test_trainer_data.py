@@ -168,6 +168,25 @@ def test_sample_patch_is_seeded_and_scaled():
     assert small.shape == (64, 64)
 
 
+def test_p_scale_sets_the_share_of_scaled_patches(monkeypatch):
+    from scanclean_train.train import FitConfig, make_augment
+
+    augment = make_augment(FitConfig(data=["d"], max_scale=4.0, p_scale=0.8))
+    assert (augment.max_scale, augment.p_scale) == (4.0, 0.8)
+    assert make_augment(FitConfig(data=["d"], p_scale=0.8, augment=False)) == D.Augment.none()
+    scales = []
+    real = D.crop_scaled
+    monkeypatch.setattr(D, "crop_scaled", lambda *a: (scales.append(a[3]), real(*a))[1])
+    pages = [(make_page(120, 120, seed=1), np.ones((120, 120), np.float32))]
+    for p_scale in (0.8, 0.0):
+        scales.clear()
+        rng = np.random.default_rng(0)
+        for _ in range(400):
+            D.sample_patch(pages, 32, rng, D.Augment(max_scale=4.0, p_scale=p_scale))
+        share = np.mean(np.array(scales) > 1.0)
+        assert abs(share - p_scale) < 0.06 and max(scales) <= 4.0
+
+
 def test_first_fraction_sets_the_share_of_patches_from_the_first_source():
     # 2 dark "real" pages and 8 light "synthetic" ones: which one a patch came from shows
     pages = [(np.full((40, 40), 0.2, np.float32),) * 2] * 2 + [
@@ -323,6 +342,7 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"epochs": 10, "stop_after": 11}, "stop_after must be between"),
         ({"first_fraction": 0.0}, "first_fraction must be in"),
         ({"max_scale": 0.5}, "max_scale must be at least 1"),
+        ({"p_scale": 1.5}, "p_scale must be in"),
         ({"teacher_flips": 3}, "teacher_flips must be one of"),
         ({"teacher_weight": 0.0}, "teacher_weight must be in"),
         ({"val_groups": []}, "keep 'best' needs held-out groups"),

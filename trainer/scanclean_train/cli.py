@@ -97,6 +97,13 @@ def add_fit(sub) -> None:
         "--max-scale", type=float, default=3.0, help="largest scale-jitter factor (default 3)"
     )
     p.add_argument(
+        "--p-scale",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="share of patches with scale jitter (default 0.5)",
+    )
+    p.add_argument(
         "--max-fade",
         type=float,
         default=0.85,
@@ -172,6 +179,7 @@ def run_fit(args) -> int:
         threads=args.threads,
         first_fraction=args.first_fraction,
         max_scale=args.max_scale,
+        p_scale=args.p_scale,
         max_fade=args.max_fade,
         fade_mask=args.fade_mask,
         keep=args.keep,

@@ -68,6 +68,8 @@ class FitConfig:
         random weights.
     max_scale : float
         Largest scale-jitter factor (``data.Augment.max_scale``).
+    p_scale : float
+        Share of the patches that get scale jitter (``data.Augment.p_scale``), in [0, 1].
     max_fade : float
         Largest share of a stroke's contrast that ink fading takes away
         (``data.Augment.max_fade``; 0.85 leaves 15 % of the ink).
@@ -118,6 +120,7 @@ class FitConfig:
     first_fraction: float | None = None
     init: str | None = None
     max_scale: float = 3.0
+    p_scale: float = 0.5
     max_fade: float = 0.85
     fade_mask: str = "stroke"
     keep: str = "best"
@@ -156,6 +159,8 @@ class FitConfig:
             raise ValueError(f"first_fraction must be in (0, 1], not {self.first_fraction}")
         if self.max_scale < 1.0:
             raise ValueError(f"max_scale must be at least 1, not {self.max_scale}")
+        if not 0.0 <= self.p_scale <= 1.0:
+            raise ValueError(f"p_scale must be in [0, 1], not {self.p_scale}")
         if not 0.2 <= self.max_fade < 1.0:
             raise ValueError(f"max_fade must be in [0.2, 1), not {self.max_fade}")
         if self.fade_mask not in ("stroke", "core"):
@@ -178,6 +183,18 @@ def ink_weighted_mse(y_true, y_pred):
 
 
 LOSSES = {"mse": "mse", "mae": "mae", "ink-mse": ink_weighted_mse}
+
+
+def make_augment(config: FitConfig) -> data_mod.Augment:
+    """The patch augmentation a run's settings ask for (``Augment.none()`` without)."""
+    if not config.augment:
+        return data_mod.Augment.none()
+    return data_mod.Augment(
+        max_scale=config.max_scale,
+        p_scale=config.p_scale,
+        max_fade=config.max_fade,
+        fade_mask=config.fade_mask,
+    )
 
 
 def make_teacher(path: Path | str, flips: int, threads: int | None, patch: int):
@@ -422,13 +439,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     else:
         loss = LOSSES[config.loss]
     model.compile(optimizer=optimizer, loss=loss, jit_compile=True)
-    augment = (
-        data_mod.Augment(
-            max_scale=config.max_scale, max_fade=config.max_fade, fade_mask=config.fade_mask
-        )
-        if config.augment
-        else data_mod.Augment.none()
-    )
+    augment = make_augment(config)
     baseline = identity_rmse(val_subset) if val_subset else None
     record = {
         "config": asdict(config),
