@@ -220,8 +220,8 @@ def evaluate_pages(
     ``methods`` (name -> overall figures, plus ``mp_per_s`` for models), ``ink_ceiling``
     (the mean ink precision, recall and F of the clean pages themselves: a perfect
     output's scores) and ``per_page``
-    (name -> page -> RMSE, PSNR, SSIM, F and the RMSE of each region, None where the page
-    lacks it).
+    (name -> page -> RMSE, PSNR, SSIM, ink F, precision and recall, and the RMSE of each
+    region, None where the page lacks it).
     """
     from scanclean.engine import clean_image
     from scanclean.model import ModelSession
