@@ -187,6 +187,32 @@ def test_p_scale_sets_the_share_of_scaled_patches(monkeypatch):
         assert abs(share - p_scale) < 0.06 and max(scales) <= 4.0
 
 
+def test_bleed_through_darkens_the_input_faintly_where_mirrored_text_lies():
+    clean = np.ones((64, 64), np.float32)
+    noisy = np.full((64, 64), 0.9, np.float32)
+    rng = np.random.default_rng(0)
+    assert np.array_equal(D.add_bleed_through(noisy, clean, rng), noisy)  # no text, no ghost
+    clean[:, 4:12] = 0.0  # a thick stroke near the left edge
+    noisy[:, 4:12] = 0.1
+    out = D.add_bleed_through(noisy, clean, np.random.default_rng(1), scale=1.0)
+    assert out.dtype == np.float32 and out.shape == noisy.shape
+    darker = noisy - out
+    assert darker.min() >= 0.0 and 0.0 < darker.max() <= 0.3 * 0.9 + 1e-6
+    # a blurred ghost: darkening spreads over more columns than the 8 px stroke has
+    assert (darker.max(axis=0) > 1e-3).sum() > 8
+    # in sample_patch it changes the input only
+    page_clean = np.ones((120, 120), np.float32)
+    page_clean[:, 3::10] = 0.0  # a stroke every 10 px: ink in every patch
+    pages = [(make_page(120, 120, seed=1), page_clean)]
+    plain = D.sample_patch(
+        pages, 32, np.random.default_rng(5), D.Augment(p_fade=0, p_tone=0, flips=False)
+    )
+    ghost = D.sample_patch(
+        pages, 32, np.random.default_rng(5), D.Augment(p_fade=0, p_tone=0, flips=False, p_bleed=1.0)
+    )
+    assert np.array_equal(plain[1], ghost[1]) and not np.array_equal(plain[0], ghost[0])
+
+
 def test_first_fraction_sets_the_share_of_patches_from_the_first_source():
     # 2 dark "real" pages and 8 light "synthetic" ones: which one a patch came from shows
     pages = [(np.full((40, 40), 0.2, np.float32),) * 2] * 2 + [
@@ -343,6 +369,7 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"first_fraction": 0.0}, "first_fraction must be in"),
         ({"max_scale": 0.5}, "max_scale must be at least 1"),
         ({"p_scale": 1.5}, "p_scale must be in"),
+        ({"p_bleed": -0.1}, "p_bleed must be in"),
         ({"teacher_flips": 3}, "teacher_flips must be one of"),
         ({"teacher_weight": 0.0}, "teacher_weight must be in"),
         ({"val_groups": []}, "keep 'best' needs held-out groups"),

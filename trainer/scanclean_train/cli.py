@@ -104,6 +104,13 @@ def add_fit(sub) -> None:
         help="share of patches with scale jitter (default 0.5)",
     )
     p.add_argument(
+        "--p-bleed",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="share of patches given faint mirrored bleed-through to remove (default 0)",
+    )
+    p.add_argument(
         "--max-fade",
         type=float,
         default=0.85,
@@ -180,6 +187,7 @@ def run_fit(args) -> int:
         first_fraction=args.first_fraction,
         max_scale=args.max_scale,
         p_scale=args.p_scale,
+        p_bleed=args.p_bleed,
         max_fade=args.max_fade,
         fade_mask=args.fade_mask,
         keep=args.keep,

@@ -354,6 +354,38 @@ def fade_ink(
     return (noisy + amount * weight * (background - noisy)).astype(np.float32)
 
 
+def add_bleed_through(
+    noisy: np.ndarray, clean: np.ndarray, rng: np.random.Generator, scale: float = 1.0
+) -> np.ndarray:
+    """Show the patch's own text through from the back of the sheet (input only).
+
+    Bleed-through is text on the other side: mirrored, blurred by the paper, faint. Faded
+    strokes at a high scan resolution are faint and blurry too, so a model trained to
+    restore faint ink learns to bring bleed-through out as ink unless it also sees
+    bleed-through it must remove. The patch's clean text, mirrored left-right and shifted
+    by a random offset, is blurred (Gaussian sigma 1-4 px times ``scale``) and darkens the
+    noisy patch by 5-30 % where it lies: ``noisy * (1 - a * ghost)``. The synthetic pages'
+    bleed-through (``synth_dirt.bleed_through``) is made the same way, from another page.
+
+    Parameters
+    ----------
+    noisy, clean : (H, W) float32 in [0, 1]
+    rng : numpy Generator
+    scale : float
+        The patch's scale-jitter factor (blur grows with it).
+
+    Returns
+    -------
+    (H, W) float32 in [0, 1]: the noisy patch with bleed-through; the target stays.
+    """
+    h, w = clean.shape
+    ink = 1.0 - clean[:, ::-1]  # (H, W) ink coverage of the "back", mirrored
+    ink = np.roll(ink, (int(rng.integers(h)), int(rng.integers(w))), axis=(0, 1))
+    ghost = ndimage.gaussian_filter(ink, float(rng.uniform(1.0, 4.0)) * scale)
+    a = float(rng.uniform(0.05, 0.3))
+    return np.clip(noisy * (1.0 - a * ghost), 0.0, 1.0).astype(np.float32)
+
+
 def jitter_tone(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Random contrast and paper-level change of the noisy patch (input only).
 
@@ -376,11 +408,12 @@ class Augment:
     fade_mask: str = "stroke"
     p_tone: float = 0.4
     flips: bool = True
+    p_bleed: float = 0.0
 
     @classmethod
     def none(cls) -> Augment:
         """No augmentation: plain random crops."""
-        return cls(max_scale=1.0, p_scale=0.0, p_fade=0.0, p_tone=0.0, flips=False)
+        return cls(max_scale=1.0, p_scale=0.0, p_fade=0.0, p_tone=0.0, flips=False, p_bleed=0.0)
 
 
 def sample_patch(
@@ -420,6 +453,8 @@ def sample_patch(
             window=2 * round(4.5 * scale) + 1,
             mask=augment.fade_mask,
         )
+    if augment.p_bleed and rng.random() < augment.p_bleed:
+        x = add_bleed_through(x, y, rng, scale)
     if rng.random() < augment.p_tone:
         x = jitter_tone(x, rng)
     if augment.flips:

@@ -70,6 +70,9 @@ class FitConfig:
         Largest scale-jitter factor (``data.Augment.max_scale``).
     p_scale : float
         Share of the patches that get scale jitter (``data.Augment.p_scale``), in [0, 1].
+    p_bleed : float
+        Share of the patches that get input-only bleed-through
+        (``data.add_bleed_through``), in [0, 1]; 0 (default) as every shipped model.
     max_fade : float
         Largest share of a stroke's contrast that ink fading takes away
         (``data.Augment.max_fade``; 0.85 leaves 15 % of the ink).
@@ -121,6 +124,7 @@ class FitConfig:
     init: str | None = None
     max_scale: float = 3.0
     p_scale: float = 0.5
+    p_bleed: float = 0.0
     max_fade: float = 0.85
     fade_mask: str = "stroke"
     keep: str = "best"
@@ -159,8 +163,9 @@ class FitConfig:
             raise ValueError(f"first_fraction must be in (0, 1], not {self.first_fraction}")
         if self.max_scale < 1.0:
             raise ValueError(f"max_scale must be at least 1, not {self.max_scale}")
-        if not 0.0 <= self.p_scale <= 1.0:
-            raise ValueError(f"p_scale must be in [0, 1], not {self.p_scale}")
+        for name in ("p_scale", "p_bleed"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
         if not 0.2 <= self.max_fade < 1.0:
             raise ValueError(f"max_fade must be in [0.2, 1), not {self.max_fade}")
         if self.fade_mask not in ("stroke", "core"):
@@ -192,6 +197,7 @@ def make_augment(config: FitConfig) -> data_mod.Augment:
     return data_mod.Augment(
         max_scale=config.max_scale,
         p_scale=config.p_scale,
+        p_bleed=config.p_bleed,
         max_fade=config.max_fade,
         fade_mask=config.fade_mask,
     )
