@@ -413,7 +413,7 @@ class Augment:
     @classmethod
     def none(cls) -> Augment:
         """No augmentation: plain random crops."""
-        return cls(max_scale=1.0, p_scale=0.0, p_fade=0.0, p_tone=0.0, flips=False, p_bleed=0.0)
+        return cls(max_scale=1.0, p_scale=0.0, p_fade=0.0, p_tone=0.0, flips=False)
 
 
 def sample_patch(
