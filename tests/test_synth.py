@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -170,6 +171,25 @@ def test_cli_run_writes_files_and_stats(tmp_path, capsys):
         assert _grey(files[0]).shape == (100, 120)
     text = capsys.readouterr().out
     assert "rmse" in text and str(out)[-20:] in text
+
+
+def test_dataset_manifest_says_what_went_into_each_page(tmp_path):
+    synth.write_dataset(tmp_path / "ds", 3, seed=12, size=(160, 120))
+    manifest = json.loads((tmp_path / "ds" / synth.MANIFEST).read_text())
+    assert manifest["seed"] == 12 and sorted(manifest["pages"]) == [
+        "000000.png",
+        "000001.png",
+        "000002.png",
+    ]
+    for i in range(3):
+        # the page's own generator, replayed: the manifest is what generate() used
+        rng = synth.page_seed(12, i)
+        _, _, meta = synth.generate(rng, (160, 120))
+        entry = manifest["pages"][f"{i:06d}.png"]
+        assert entry["dirt"] == meta["dirt"] and entry["annotations"] == meta["annotations"]
+        assert entry["dpi"] == pytest.approx(meta["dpi"], abs=0.01)
+        assert entry["strength"] == pytest.approx(meta["strength"], abs=1e-3)
+    assert not [p for p in (tmp_path / "ds").iterdir() if p.suffix == ".tmp"]
 
 
 def test_cli_rejects_missing_out_and_bad_size():

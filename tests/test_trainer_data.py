@@ -468,6 +468,41 @@ def test_evaluate_scores_the_mirror_self_ensemble_as_its_own_method(tmp_path, ti
     assert "ink F of a perfect output (the clean pages)" in E.format_report(report)
 
 
+def test_evaluate_pools_each_method_over_the_pages_with_each_tag(tmp_path, tiny_model_path):
+    data = write_pair_dir(tmp_path / "d", ["1.png", "2.png", "3.png"], size=(61, 47))
+    pages = {
+        "1.png": {"dirt": ["coffee", "jpeg"], "annotations": ["stamp"]},
+        "2.png": {"dirt": ["coffee"], "annotations": []},
+        "3.png": {"dirt": [], "annotations": []},
+    }
+    (data / "pages.json").write_text(json.dumps({"seed": 0, "pages": pages}))
+    report = E.evaluate_dir([tiny_model_path], data, tile=64)
+    assert list(report["by_tag"]) == ["coffee", "jpeg", "stamp"]
+    assert [report["by_tag"][t]["pages"] for t in ("coffee", "jpeg", "stamp")] == [2, 1, 1]
+    for name in ("identity", "tiny-test"):
+        rmse = {p: report["per_page"][name][p]["rmse"] for p in pages}
+        f = {p: report["per_page"][name][p]["f_measure"] for p in pages}
+        coffee = report["by_tag"]["coffee"]["methods"][name]
+        # same page size, so the pooled RMSE is the root of the mean squared page RMSE
+        assert coffee["rmse"] == pytest.approx(
+            np.sqrt((rmse["1.png"] ** 2 + rmse["2.png"] ** 2) / 2)
+        )
+        assert coffee["f_measure"] == pytest.approx((f["1.png"] + f["2.png"]) / 2)
+        assert report["by_tag"]["jpeg"]["methods"][name]["rmse"] == pytest.approx(rmse["1.png"])
+    assert report["by_tag"]["coffee"]["methods"]["identity"]["rmse"] != pytest.approx(
+        report["methods"]["identity"]["rmse"]
+    )
+    text = E.format_report(report)
+    assert "by what the generator put on the page" in text
+    assert text.splitlines()[-1].split()[:2] == ["stamp", "1"]
+    # real scans have no manifest: no breakdown; a broken one is named
+    (data / "pages.json").unlink()
+    assert "by_tag" not in E.evaluate_dir([tiny_model_path], data, tile=64)
+    (data / "pages.json").write_text('{"pages": {"1.png": {"dirt": 3}}}')
+    with pytest.raises(D.DataError, match="pages.json: not a synth page manifest"):
+        E.evaluate_dir([tiny_model_path], data, tile=64)
+
+
 def test_evaluate_cli_refuses_flips_the_engine_does_not_have(tmp_path, tiny_model_path, capsys):
     from scanclean_train import cli
 

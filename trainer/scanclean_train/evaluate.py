@@ -18,6 +18,11 @@ recall (share of the ink that Otsu keeps: low when ink is erased or left too fai
 given too, and the same three figures for the clean page itself: what a perfect output
 scores, since Otsu drops part of the anti-aliased rims that the ink mask counts.
 
+By what is on the page: a data set made by ``scanclean-train synth`` has ``pages.json``,
+which names each page's dirt kinds and hand-made marks; the report then also pools every
+method's figures over the pages that have each of them (``by_tag``), so a change that helps
+faint ink and harms bleed-through pages shows as such, not as one blended number.
+
 Where the error lies: the pooled RMSE is also given over three regions of the clean page,
 ``ink`` (clean < 0.75, the F-measure's ink), ``edge`` (0.75 to 0.95: anti-aliased stroke
 rims and the faintest ink) and ``paper`` (0.95 and above: what is left of the stains, or
@@ -26,6 +31,7 @@ paper damaged).
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
@@ -194,12 +200,75 @@ def pool(pages: list[dict]) -> dict:
     return overall
 
 
+def read_page_tags(data_dir: str | Path) -> dict[str, list[str]]:
+    """What ``scanclean-train synth`` put on each page, from ``DATA_DIR/pages.json``.
+
+    Parameters
+    ----------
+    data_dir : path
+        A data directory; one without ``pages.json`` (real scans) has no tags.
+
+    Returns
+    -------
+    dict: file name -> tags, the page's dirt kinds (``coffee``, ``bleed``, ``fade``, ...)
+    then its hand-made marks (``stamp``, ``signature``, ``handwriting``, ...); empty when
+    there is no ``pages.json``.
+
+    Raises
+    ------
+    data.DataError
+        ``pages.json`` is unreadable or not a synth manifest (the message names the file).
+    """
+    path = Path(data_dir) / "pages.json"
+    if not path.is_file():
+        return {}
+    try:
+        pages = json.loads(path.read_text(encoding="utf-8"))["pages"]
+        return {
+            str(name): [str(t) for t in (*info["dirt"], *info["annotations"])]
+            for name, info in pages.items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise data_mod.DataError(f"{path}: not a synth page manifest ({exc!r})") from None
+
+
+def pool_by_tag(methods: dict[str, list[dict]], tags: dict[str, list[str]]) -> dict:
+    """Each method's :func:`pool` over the pages that carry each tag.
+
+    Parameters
+    ----------
+    methods : dict
+        method name -> list of :func:`page_scores` dicts, each with its ``page`` name.
+    tags : dict
+        page name -> tags (:func:`read_page_tags`); pages without an entry count for no tag.
+
+    Returns
+    -------
+    dict: tag -> ``{"pages": n, "methods": {name: pooled figures}}``, tags sorted by name.
+    """
+    names = sorted({t for page_tags in tags.values() for t in page_tags})
+    result = {}
+    for tag in names:
+        per_method = {
+            name: [p for p in pages if tag in tags.get(p["page"], ())]
+            for name, pages in methods.items()
+        }
+        count = len(next(iter(per_method.values()), []))
+        if count:
+            result[tag] = {
+                "pages": count,
+                "methods": {name: pool(pages) for name, pages in per_method.items()},
+            }
+    return result
+
+
 def evaluate_pages(
     model_paths: list[str | Path],
     pairs: list[data_mod.Pair],
     tile: int = 512,
     threads: int | None = None,
     flips: tuple[int, ...] = (1,),
+    tags: dict[str, list[str]] | None = None,
 ) -> dict:
     """Clean every pair's noisy page with each model and score it and the baselines.
 
@@ -213,6 +282,9 @@ def evaluate_pages(
     flips : tuple of int
         Each model runs once per value, as ``clean_image(..., flips=f)`` (the mirror
         self-ensemble; 1 = plain); runs with ``f > 1`` are named ``<model>+flips<f>``.
+    tags : dict, optional
+        page name -> tags (:func:`read_page_tags`); when given, the report has ``by_tag``
+        (:func:`pool_by_tag`).
 
     Returns
     -------
@@ -251,7 +323,7 @@ def evaluate_pages(
     for name, secs in seconds.items():
         overall[name]["mp_per_s"] = megapixels / secs
     first = runs[0][2]
-    return {
+    report = {
         "rmse": overall[first]["rmse"],
         "model": first,
         "pages": len(pairs),
@@ -274,6 +346,9 @@ def evaluate_pages(
             for name, pages in methods.items()
         },
     }
+    if tags:
+        report["by_tag"] = pool_by_tag(methods, tags)
+    return report
 
 
 def evaluate_dir(
@@ -286,16 +361,20 @@ def evaluate_dir(
 ) -> dict:
     """:func:`evaluate_pages` on a data directory, optionally only some background groups.
 
+    A ``pages.json`` from ``scanclean-train synth`` in *data_dir* adds ``by_tag`` to the
+    report (:func:`read_page_tags`).
+
     Raises
     ------
     data.DataError
-        Unusable data directory or unknown group.
+        Unusable data directory, unknown group or unreadable ``pages.json``.
     """
     pairs = data_mod.find_pairs(data_dir)
     if groups:
         wanted = data_mod.match_groups(pairs, groups)
         pairs = [p for p in pairs if p.group in wanted]
-    report = evaluate_pages(model_paths, pairs, tile=tile, threads=threads, flips=flips)
+    tags = read_page_tags(data_dir)
+    report = evaluate_pages(model_paths, pairs, tile=tile, threads=threads, flips=flips, tags=tags)
     report["data"] = str(data_dir)
     report["groups"] = sorted({p.group for p in pairs})
     return report
@@ -313,9 +392,9 @@ def format_report(report: dict, per_page: bool = False) -> str:
                 + "".join(f"{report['per_page'][n][page]['rmse']:16.4f}" for n in names)
             )
         lines.append("")
-    lines.append(
-        f"{report['pages']} pages, {report['megapixels']:.2f} MP, groups: {', '.join(report.get('groups', [])) or '-'}"
-    )
+    groups = report.get("groups", [])
+    named = ", ".join(groups) if len(groups) <= 8 else f"{len(groups)} (e.g. {groups[0]})"
+    lines.append(f"{report['pages']} pages, {report['megapixels']:.2f} MP, groups: {named or '-'}")
     lines.append(
         f"{'method':<24}{'RMSE':>8}{'PSNR dB':>9}{'SSIM':>8}{'ink F %':>9}{'P %':>7}{'R %':>7}"
         f"{'MP/s':>7}   RMSE on ink / edge / paper       share of squared error "
@@ -347,4 +426,21 @@ def format_report(report: dict, per_page: bool = False) -> str:
             f"(P {c['ink_precision']:.1f}, R {c['ink_recall']:.1f}); "
             "P: pixels kept as ink that are ink, R: ink kept"
         )
+    if report.get("by_tag"):
+        names = list(report["methods"])
+        lines.append("")
+        lines.append(
+            "by what the generator put on the page (pages.json): RMSE / ink F % over the pages "
+            "that have it"
+        )
+        lines.append("tag".ljust(14) + "pages" + "".join(f"{n[:18]:>20}" for n in names))
+        for tag, entry in report["by_tag"].items():
+            lines.append(
+                tag[:13].ljust(14)
+                + f"{entry['pages']:5d}"
+                + "".join(
+                    f"{entry['methods'][n]['rmse']:12.4f} / {entry['methods'][n]['f_measure']:5.1f}"
+                    for n in names
+                )
+            )
     return "\n".join(lines)

@@ -25,6 +25,7 @@ This module imports only numpy, Pillow and ScanClean's image I/O (``scanclean.pa
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -45,6 +46,7 @@ __all__ = [
     "generate",
     "write_dataset",
     "page_seed",
+    "MANIFEST",
     "dataset_stats",
     "add_arguments",
     "run",
@@ -62,6 +64,9 @@ DIRT_KINDS = (
     "fade",
     "jpeg",
 )
+
+#: File beside ``clean/`` and ``noisy/`` that says what went into each generated page.
+MANIFEST = "pages.json"
 
 #: NoisyOffice page size (W, H) in px.
 NOISYOFFICE_SIZE = (540, 420)
@@ -324,6 +329,11 @@ def write_dataset(
     -------
     list of Path
         The clean-page paths written (the noisy ones have the same name under ``noisy/``).
+        ``out_dir/pages.json`` (:data:`MANIFEST`, written atomically after the last page)
+        records the data set seed and, per file name, what :func:`generate` put into the
+        page: ``dpi``, ``dirt`` (kinds), ``strength``, ``annotations`` (hand-made marks) and
+        ``body_px``; ``scanclean-train evaluate`` scores the pages by dirt kind and mark with
+        it. It describes the pages of this call only.
 
     Raises
     ------
@@ -336,6 +346,7 @@ def write_dataset(
     (out / "clean").mkdir(parents=True, exist_ok=True)
     (out / "noisy").mkdir(parents=True, exist_ok=True)
     written = []
+    described = {}
     for i in range(count):
         rng = page_seed(seed, i)
         if size is None:
@@ -349,8 +360,18 @@ def write_dataset(
         save_png_atomic(clean, out / "clean" / name, meta["dpi"])
         save_png_atomic(noisy, out / "noisy" / name, meta["dpi"])
         written.append(out / "clean" / name)
+        described[name] = {
+            "dpi": round(float(meta["dpi"]), 2),
+            "dirt": list(meta["dirt"]),
+            "strength": round(float(meta["strength"]), 3),
+            "annotations": list(meta["annotations"]),
+            "body_px": round(float(meta["body_px"]), 2),
+        }
         if progress is not None:
             progress(i + 1, count)
+    manifest = {"generator": "scanclean-train synth", "seed": int(seed), "pages": described}
+    with atomic_file(out / MANIFEST) as fh:
+        fh.write(json.dumps(manifest, indent=1).encode("utf-8"))
     return written
 
 
