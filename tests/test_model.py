@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,28 @@ def test_default_model_missing_is_clear(tmp_path, monkeypatch):
 def test_models_dir_is_a_folder_or_none():
     folder = model_mod.models_dir()
     assert folder is None or folder.is_dir()
+
+
+REPO_MODELS = sorted((Path(__file__).resolve().parents[1] / "models").glob("*.onnx"))
+
+
+@pytest.mark.parametrize("path", REPO_MODELS, ids=[p.name for p in REPO_MODELS])
+def test_every_shipped_model_keeps_the_contract(path):
+    """Each file in models/: under 10 MiB, the metadata the app reads, its own section in
+    the model card, and an odd-sized page in, the same shape in [0, 1] out."""
+    from scanclean.engine import clean_image
+
+    assert path.stat().st_size < 10 * 2**20
+    info = ModelSession(path, intra_op_threads=1).info
+    for key in ("name", "version", "architecture", "training_data", "validation"):
+        assert getattr(info, key), f"{path.name}: empty {key}"
+    assert info.receptive_field > 0 and info.size_multiple >= 1
+    assert info.value_range.startswith("0-1") and info.metrics and info.macs_per_pixel
+    card = (path.parent / "README.md").read_text(encoding="utf-8")
+    assert f"## `{info.name}` (models/{path.name}), version {info.version}" in card
+    page = np.full((37, 29), 0.8, np.float32)
+    page[10:14, 3:25] = 0.1  # a dark bar on grey paper
+    out = clean_image(page, ModelSession(path, intra_op_threads=1), tile=64)
+    assert out.shape == page.shape and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert out[11, 14] < 0.5 < out[30, 14]  # the bar stays ink, the grey paper turns light

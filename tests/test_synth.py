@@ -125,6 +125,38 @@ def test_each_dirt_kind_runs_and_soils(kind):
     assert np.sqrt(np.mean((noisy - clean) ** 2)) > 0.01
 
 
+def test_added_fade_dirt_makes_every_page_faint_by_the_range_asked():
+    def ink_contrast(seed, **kw):
+        clean, noisy, info = synth.generate(
+            np.random.default_rng(seed), size=(200, 160), dpi=150, scanner_noise=0.0, **kw
+        )
+        ink = clean < 0.5
+        return float(np.median(noisy[~ink]) - np.median(noisy[ink])), info["dirt"]
+
+    plain = [ink_contrast(s) for s in range(4)]
+    faint = [ink_contrast(s, add_dirt=("fade",), fade_range=(0.7, 0.8)) for s in range(4)]
+    for (c_plain, kinds), (c_faint, faint_kinds) in zip(plain, faint, strict=True):
+        assert faint_kinds == kinds + ["fade"] * ("fade" not in kinds)
+        if "fade" not in kinds:  # the same page, now with its ink at about half the contrast
+            assert c_faint < 0.7 * c_plain
+    with pytest.raises(ValueError, match="fade range"):
+        synth.generate(np.random.default_rng(0), size=SMALL, fade_range=(0.5, 0.9))
+
+
+def test_cli_adds_dirt_to_every_page_and_records_it(tmp_path):
+    parser = argparse.ArgumentParser()
+    synth.add_arguments(parser)
+    out = tmp_path / "faint"
+    argv = ["--out", str(out), "--count", "2", "--size", "120x100", "--add-dirt", "fade"]
+    assert synth.run(parser.parse_args([*argv, "--fade-range", "0.6,0.8"])) == 0
+    manifest = json.loads((out / synth.MANIFEST).read_text())
+    assert manifest["add_dirt"] == ["fade"] and manifest["fade_range"] == [0.6, 0.8]
+    assert all("fade" in page["dirt"] for page in manifest["pages"].values())
+    for bad in (["--add-dirt", "mud"], ["--fade-range", "0.9,0.5"], ["--fade-range", "x"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--out", str(out), *bad])
+
+
 def test_generates_without_any_font_package(monkeypatch):
     # CI machines may have no fonts under /usr/share/fonts: Pillow's built-in font must do
     from scanclean_train import synth_content

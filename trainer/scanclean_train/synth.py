@@ -52,7 +52,7 @@ __all__ = [
     "run",
 ]
 
-#: Dirt kinds that can be asked for by name (``generate(..., dirt=...)``, ``--dirt``).
+#: Dirt kinds that can be asked for by name (``generate(..., dirt=...)``, ``--add-dirt``).
 DIRT_KINDS = (
     "coffee",
     "fold",
@@ -124,6 +124,8 @@ def generate(
     crop: bool | None = None,
     scanner_noise: float | None = None,
     paper_grain: float | None = None,
+    add_dirt: Sequence[str] = (),
+    fade_range: tuple[float, float] = (0.2, 0.6),
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """One clean/noisy pair plus a description of what went into it.
 
@@ -153,6 +155,13 @@ def generate(
     paper_grain : float, optional
         Relative standard deviation of the paper's fibre grain; random in [0.004, 0.025]
         when None. (Both noise options exist to keep demo pages small as PNG.)
+    add_dirt : sequence of str
+        Dirt kinds added to the page's own (random or given) ones, e.g. ``("fade",)`` for
+        a test set where every page's ink is faded.
+    fade_range : (float, float)
+        Range of the ``fade`` dirt's amount: the share of the way each ink pixel moves
+        toward the paper, before the uneven patchiness (x 0.5-1) and specks; default
+        0.2-0.6.
 
     Returns
     -------
@@ -166,8 +175,8 @@ def generate(
     Raises
     ------
     ValueError
-        If the page is smaller than 8 x 8 px, the DPI is outside 20-2400 or a dirt kind is
-        unknown.
+        If the page is smaller than 8 x 8 px, the DPI is outside 20-2400, a dirt kind is
+        unknown or the fade range is not within 0-0.85 in order.
     """
     width, height = int(size[0]), int(size[1])
     if width < 8 or height < 8:
@@ -178,6 +187,10 @@ def generate(
     if not 20.0 <= dpi <= 2400.0:
         raise ValueError(f"dpi must be in 20-2400, got {dpi}")
     kinds = _choose_dirt(rng) if dirt is None else list(dirt)
+    kinds += [k for k in add_dirt if k not in kinds]
+    lo, hi = (float(v) for v in fade_range)
+    if not 0.0 <= lo <= hi <= 0.85:
+        raise ValueError(f"fade range must satisfy 0 <= low <= high <= 0.85, got {lo}-{hi}")
     unknown = sorted(set(kinds) - set(DIRT_KINDS))
     if unknown:
         raise ValueError(f"unknown dirt kind(s) {unknown}; known: {', '.join(DIRT_KINDS)}")
@@ -206,7 +219,7 @@ def generate(
     ink = clean
     if "fade" in kinds:
         # input-only fading: ink moves toward the local paper, unevenly (toner wear, old ink)
-        amount = float(rng.uniform(0.2, 0.6))
+        amount = float(rng.uniform(lo, hi))
         patch = 0.75 + 0.25 * np.tanh(
             0.8 * sd.value_noise(rng, height, width, scale=120 * mm, octaves=1)
         )
@@ -305,6 +318,8 @@ def write_dataset(
     size: tuple[int, int] | None = None,
     dpi: float | None = None,
     progress=None,
+    add_dirt: Sequence[str] = (),
+    fade_range: tuple[float, float] = (0.2, 0.6),
 ) -> list[Path]:
     """Write *count* synthetic pairs as ``out_dir/clean/NAME.png`` and ``out_dir/noisy/NAME.png``.
 
@@ -324,6 +339,8 @@ def write_dataset(
         Scanning resolution for every page; random when None.
     progress : callable, optional
         ``progress(done, total)`` after each pair.
+    add_dirt, fade_range
+        As in :func:`generate`: dirt kinds added to every page, the ``fade`` amount range.
 
     Returns
     -------
@@ -355,7 +372,9 @@ def write_dataset(
             page_size, page_dpi = size, None
         if dpi is not None:
             page_dpi = dpi
-        clean, noisy, meta = generate(rng, page_size, page_dpi)
+        clean, noisy, meta = generate(
+            rng, page_size, page_dpi, add_dirt=add_dirt, fade_range=fade_range
+        )
         name = f"{i:06d}.png"
         save_png_atomic(clean, out / "clean" / name, meta["dpi"])
         save_png_atomic(noisy, out / "noisy" / name, meta["dpi"])
@@ -369,7 +388,13 @@ def write_dataset(
         }
         if progress is not None:
             progress(i + 1, count)
-    manifest = {"generator": "scanclean-train synth", "seed": int(seed), "pages": described}
+    manifest = {
+        "generator": "scanclean-train synth",
+        "seed": int(seed),
+        "add_dirt": list(add_dirt),
+        "fade_range": [float(v) for v in fade_range],
+        "pages": described,
+    }
     with atomic_file(out / MANIFEST) as fh:
         fh.write(json.dumps(manifest, indent=1).encode("utf-8"))
     return written
@@ -464,6 +489,26 @@ def _parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _parse_kinds(text: str) -> list[str]:
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = sorted(set(kinds) - set(DIRT_KINDS))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown dirt kind(s) {', '.join(unknown)}; known: {', '.join(DIRT_KINDS)}"
+        )
+    return kinds
+
+
+def _parse_range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"range must look like 0.6,0.8, got {text!r}") from None
+    if not 0.0 <= lo <= hi <= 0.85:
+        raise argparse.ArgumentTypeError(f"range must satisfy 0 <= LO <= HI <= 0.85, got {text!r}")
+    return lo, hi
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``scanclean-train synth`` options to *parser*."""
     parser.add_argument("--out", type=Path, help="output folder (gets clean/ and noisy/)")
@@ -477,6 +522,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dpi", type=float, default=None, help="scan resolution in dpi (default: random)"
+    )
+    parser.add_argument(
+        "--add-dirt",
+        type=_parse_kinds,
+        default=[],
+        metavar="KIND[,KIND]",
+        help=f"dirt added to every page's own, from: {', '.join(DIRT_KINDS)} "
+        "(e.g. fade, for a faint-ink test set)",
+    )
+    parser.add_argument(
+        "--fade-range",
+        type=_parse_range,
+        default=(0.2, 0.6),
+        metavar="LO,HI",
+        help="amount of the fade dirt: share of the way ink moves toward the paper "
+        "(default 0.2,0.6; at most 0.85)",
     )
     parser.add_argument(
         "--stats",
@@ -511,7 +572,16 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {done}/{total} pairs", file=sys.stderr)
 
         try:
-            write_dataset(args.out, args.count, args.seed, args.size, args.dpi, progress=progress)
+            write_dataset(
+                args.out,
+                args.count,
+                args.seed,
+                args.size,
+                args.dpi,
+                progress=progress,
+                add_dirt=args.add_dirt,
+                fade_range=args.fade_range,
+            )
         except (ValueError, OSError) as exc:
             print(f"scanclean-train synth: {exc}", file=sys.stderr)
             return 1
