@@ -16,7 +16,9 @@ binarization contests. It must not fall below Otsu on the raw noisy page. Its pr
 (share of the pixels Otsu calls ink that are ink: low when stains are kept as ink) and
 recall (share of the ink that Otsu keeps: low when ink is erased or left too faint) are
 given too, and the same three figures for the clean page itself: what a perfect output
-scores, since Otsu drops part of the anti-aliased rims that the ink mask counts.
+scores, since Otsu drops part of the anti-aliased rims that the ink mask counts. Page by
+page, each method's count of pages whose F falls below the raw scan's is given, and how
+many of those are below a perfect output's F too (ink lost that a perfect output keeps).
 
 By what is on the page: a data set made by ``scanclean-train synth`` has ``pages.json``,
 which names each page's dirt kinds and hand-made marks; the report then also pools every
@@ -262,6 +264,39 @@ def pool_by_tag(methods: dict[str, list[dict]], tags: dict[str, list[str]]) -> d
     return result
 
 
+def count_pages_below_raw(
+    methods: dict[str, list[dict]], perfect: dict[str, float]
+) -> dict[str, dict[str, int]]:
+    """The issue's text-survival bar page by page: pages where a method's ink F falls
+    below Otsu on the raw scan (``identity``).
+
+    Parameters
+    ----------
+    methods : dict
+        method name -> list of :func:`page_scores` dicts with their ``page`` name; must
+        hold ``identity``.
+    perfect : dict
+        page name -> the clean page's own ink F (%): a perfect output's score, which on a
+        lightly soiled page can be below the raw scan's, since the stain's darkening pushes
+        anti-aliased rims that the ink mask counts under Otsu's threshold.
+
+    Returns
+    -------
+    dict: method name -> ``pages_below_raw`` (F below the raw scan's) and
+    ``pages_below_raw_and_perfect`` (below both the raw scan's and a perfect output's: ink
+    that a perfect output would keep is lost).
+    """
+    raw = {p["page"]: p["f_measure"] for p in methods["identity"]}
+    counts = {}
+    for name, pages in methods.items():
+        below = [p for p in pages if p["f_measure"] < raw[p["page"]]]
+        counts[name] = {
+            "pages_below_raw": len(below),
+            "pages_below_raw_and_perfect": sum(p["f_measure"] < perfect[p["page"]] for p in below),
+        }
+    return counts
+
+
 def evaluate_pages(
     model_paths: list[str | Path],
     pairs: list[data_mod.Pair],
@@ -291,9 +326,10 @@ def evaluate_pages(
     dict: ``rmse`` (the first model's pooled RMSE, with the first ``flips``), ``pages``,
     ``methods`` (name -> overall figures, plus ``mp_per_s`` for models), ``ink_ceiling``
     (the mean ink precision, recall and F of the clean pages themselves: a perfect
-    output's scores) and ``per_page``
+    output's scores), ``ink_ceiling_per_page`` (page -> the same three), and ``per_page``
     (name -> page -> RMSE, PSNR, SSIM, ink F, precision and recall, and the RMSE of each
-    region, None where the page lacks it).
+    region, None where the page lacks it). Each method's overall figures also hold
+    ``pages_below_raw`` and ``pages_below_raw_and_perfect`` (:func:`count_pages_below_raw`).
     """
     from scanclean.engine import clean_image
     from scanclean.model import ModelSession
@@ -320,6 +356,10 @@ def evaluate_pages(
         for name, out in outputs.items():
             methods.setdefault(name, []).append({"page": pair.name, **page_scores(out, clean)})
     overall = {name: pool(pages) for name, pages in methods.items()}
+    perfect = {pair.name: c for pair, c in zip(pairs, ceiling, strict=True)}
+    below = count_pages_below_raw(methods, {p: c["f_measure"] for p, c in perfect.items()})
+    for name, counts in below.items():
+        overall[name].update(counts)
     for name, secs in seconds.items():
         overall[name]["mp_per_s"] = megapixels / secs
     first = runs[0][2]
@@ -330,6 +370,7 @@ def evaluate_pages(
         "megapixels": megapixels,
         "methods": overall,
         "ink_ceiling": {k: float(np.mean([c[k] for c in ceiling])) for k in INK_SCORES},
+        "ink_ceiling_per_page": perfect,
         "per_page": {
             name: {
                 p["page"]: {
@@ -425,6 +466,19 @@ def format_report(report: dict, per_page: bool = False) -> str:
             f"ink F of a perfect output (the clean pages): {c['f_measure']:.2f} % "
             f"(P {c['ink_precision']:.1f}, R {c['ink_recall']:.1f}); "
             "P: pixels kept as ink that are ink, R: ink kept"
+        )
+    counted = [(name, m) for name, m in report["methods"].items() if "pages_below_raw" in m][
+        1:
+    ]  # identity is the reference
+    if counted:
+        lines.append(
+            "pages whose ink F is below Otsu on the raw scan (and also below a perfect "
+            "output's): "
+            + "; ".join(
+                f"{name} {m['pages_below_raw']} ({m['pages_below_raw_and_perfect']})"
+                for name, m in counted
+            )
+            + f" of {report['pages']}"
         )
     if report.get("by_tag"):
         names = list(report["methods"])
