@@ -221,7 +221,9 @@ def read_page_tags(data_dir: str | Path) -> dict[str, list[str]]:
     data.DataError
         ``pages.json`` is unreadable or not a synth manifest (the message names the file).
     """
-    path = Path(data_dir) / "pages.json"
+    from .synth import MANIFEST
+
+    path = Path(data_dir) / MANIFEST
     if not path.is_file():
         return {}
     try:
@@ -468,9 +470,11 @@ def format_report(report: dict, per_page: bool = False) -> str:
             f"(P {c['ink_precision']:.1f}, R {c['ink_recall']:.1f}); "
             "P: pixels kept as ink that are ink, R: ink kept"
         )
-    counted = [(name, m) for name, m in report["methods"].items() if "pages_below_raw" in m][
-        1:
-    ]  # identity is the reference
+    counted = [
+        (name, m)
+        for name, m in report["methods"].items()
+        if "pages_below_raw" in m and name != "identity"  # the raw scan is the reference
+    ]
     if counted:
         lines.append(
             "pages whose ink F is below Otsu on the raw scan (of those, where a perfect "
