@@ -114,6 +114,21 @@ def _choose_dirt(rng: np.random.Generator) -> list[str]:
     return kinds
 
 
+def check_dirt_kinds(kinds: Iterable[str]) -> None:
+    """Raise ValueError naming any kind not in :data:`DIRT_KINDS`."""
+    unknown = sorted(set(kinds) - set(DIRT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown dirt kind(s) {unknown}; known: {', '.join(DIRT_KINDS)}")
+
+
+def check_fade_range(low: float, high: float) -> tuple[float, float]:
+    """``(low, high)`` as floats; ValueError unless 0 <= low <= high <= 0.85."""
+    low, high = float(low), float(high)
+    if not 0.0 <= low <= high <= 0.85:
+        raise ValueError(f"fade range must satisfy 0 <= low <= high <= 0.85, got {low}-{high}")
+    return low, high
+
+
 def generate(
     rng: np.random.Generator,
     size: tuple[int, int] = NOISYOFFICE_SIZE,
@@ -188,12 +203,8 @@ def generate(
         raise ValueError(f"dpi must be in 20-2400, got {dpi}")
     kinds = _choose_dirt(rng) if dirt is None else list(dirt)
     kinds += [k for k in add_dirt if k not in kinds]
-    lo, hi = (float(v) for v in fade_range)
-    if not 0.0 <= lo <= hi <= 0.85:
-        raise ValueError(f"fade range must satisfy 0 <= low <= high <= 0.85, got {lo}-{hi}")
-    unknown = sorted(set(kinds) - set(DIRT_KINDS))
-    if unknown:
-        raise ValueError(f"unknown dirt kind(s) {unknown}; known: {', '.join(DIRT_KINDS)}")
+    lo, hi = check_fade_range(*fade_range)
+    check_dirt_kinds(kinds)
     if strength is None:
         strength = float(rng.uniform(0.4, 1.4))
 
@@ -491,22 +502,20 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 def _parse_kinds(text: str) -> list[str]:
     kinds = [k.strip() for k in text.split(",") if k.strip()]
-    unknown = sorted(set(kinds) - set(DIRT_KINDS))
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown dirt kind(s) {', '.join(unknown)}; known: {', '.join(DIRT_KINDS)}"
-        )
+    try:
+        check_dirt_kinds(kinds)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return kinds
 
 
 def _parse_range(text: str) -> tuple[float, float]:
     try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"range must look like 0.6,0.8, got {text!r}") from None
-    if not 0.0 <= lo <= hi <= 0.85:
-        raise argparse.ArgumentTypeError(f"range must satisfy 0 <= LO <= HI <= 0.85, got {text!r}")
-    return lo, hi
+        return check_fade_range(*text.split(","))
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"range must look like 0.6,0.8 with 0 <= LO <= HI <= 0.85, got {text!r} ({exc})"
+        ) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
