@@ -47,6 +47,8 @@ __all__ = [
     "write_dataset",
     "page_seed",
     "MANIFEST",
+    "check_dirt_kinds",
+    "check_fade_range",
     "dataset_stats",
     "add_arguments",
     "run",
