@@ -158,6 +158,46 @@ def test_fade_ink_window_must_span_thick_strokes():
     )
 
 
+def test_paper_level_is_the_mean_and_std_of_the_bare_paper_nearby():
+    rng = np.random.default_rng(0)
+    clean = np.ones((80, 80), np.float32)
+    clean[38:42, 10:70] = 0.0  # a stroke: neither it nor its 3 px blur margin counts
+    noisy = (0.8 + 0.05 * rng.standard_normal((80, 80))).astype(np.float32)
+    noisy[:, 40:] -= 0.2  # a stain edge: the right half's paper is darker
+    noisy[38:42, 10:70] = 0.1
+    level, spread = D.paper_level(noisy, clean, sigma=6.0)
+    assert level.shape == spread.shape == (80, 80) and level.dtype == np.float32
+    assert level[10, 10] == pytest.approx(0.8, abs=0.02)
+    assert level[10, 70] == pytest.approx(0.6, abs=0.02)
+    assert level[40, 20] == pytest.approx(0.8, abs=0.03)  # on the stroke: its paper, not its ink
+    assert spread[10, 10] == pytest.approx(0.05, abs=0.015)
+    all_ink = np.zeros((20, 20), np.float32)
+    top, zero = D.paper_level(noisy[:20, :20], all_ink, sigma=6.0)
+    assert np.all(top == noisy[:20, :20].max()) and not zero.any()  # no paper: its brightest
+
+
+def test_fade_floor_keeps_faded_ink_visible_on_its_paper():
+    rng = np.random.default_rng(1)
+    clean = np.ones((80, 80), np.float32)
+    clean[20:24, 10:70] = 0.0  # dark print
+    clean[50:54, 10:70] = 0.6  # grey ink: fully faded it would sink into the paper
+    noisy = (0.8 + 0.04 * rng.standard_normal((80, 80))).astype(np.float32)
+    noisy = np.where(clean < 0.98, 0.8 * clean + 0.05, noisy).astype(np.float32)
+    level, spread = D.paper_level(noisy, clean, sigma=12.0)
+    free = D.fade_ink(noisy, clean, 0.85)
+    kept = D.fade_ink(noisy, clean, 0.85, floor=2.0)
+    ink = clean < 0.98
+    # without the floor the grey stroke is lifted to within 2 paper std of the paper
+    assert np.any((level - free)[ink] < 2.0 * spread[ink] - 1e-3)
+    # with it, every faded pixel stays 2 std below the paper (or as dark as it was)
+    assert np.all(kept[ink] <= np.maximum(noisy[ink], (level - 2.0 * spread)[ink]) + 1e-6)
+    assert np.all(kept >= noisy - 1e-6) and np.all(kept <= free + 1e-6)  # fading, less of it
+    assert np.array_equal(kept[~ink], noisy[~ink])  # paper untouched
+    assert np.array_equal(D.fade_ink(noisy, clean, 0.85, floor=0.0), free)
+    with pytest.raises(ValueError, match="fade floor"):
+        D.fade_ink(noisy, clean, 0.5, floor=-1.0)
+
+
 def test_sample_patch_is_seeded_and_scaled():
     pages = [(make_page(200, 240, seed=1), np.ones((200, 240), np.float32))]
     a = D.sample_patch(pages, 64, np.random.default_rng(3), D.Augment())
@@ -171,8 +211,8 @@ def test_sample_patch_is_seeded_and_scaled():
 def test_p_scale_sets_the_share_of_scaled_patches(monkeypatch):
     from scanclean_train.train import FitConfig, make_augment
 
-    augment = make_augment(FitConfig(data=["d"], max_scale=4.0, p_scale=0.8))
-    assert (augment.max_scale, augment.p_scale) == (4.0, 0.8)
+    augment = make_augment(FitConfig(data=["d"], max_scale=4.0, p_scale=0.8, fade_floor=2.0))
+    assert (augment.max_scale, augment.p_scale, augment.fade_floor) == (4.0, 0.8, 2.0)
     assert make_augment(FitConfig(data=["d"], p_scale=0.8, augment=False)) == D.Augment.none()
     scales = []
     real = D.crop_scaled
@@ -370,6 +410,7 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"max_scale": 0.5}, "max_scale must be at least 1"),
         ({"p_scale": 1.5}, "p_scale must be in"),
         ({"p_bleed": -0.1}, "p_bleed must be in"),
+        ({"fade_floor": -1.0}, "fade_floor must be 0 or more"),
         ({"teacher_flips": 3}, "teacher_flips must be one of"),
         ({"teacher_weight": 0.0}, "teacher_weight must be in"),
         ({"val_groups": []}, "keep 'best' needs held-out groups"),

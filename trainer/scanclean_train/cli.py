@@ -125,6 +125,14 @@ def add_fit(sub) -> None:
         "up to version 2.1, stroke cores more than their rims",
     )
     p.add_argument(
+        "--fade-floor",
+        type=float,
+        default=0.0,
+        metavar="K",
+        help="ink fading stops K local paper std below the paper level, so faded ink stays "
+        "visible on its paper (default 0: no floor)",
+    )
+    p.add_argument(
         "--keep",
         choices=("best", "last"),
         default="best",
@@ -190,6 +198,7 @@ def run_fit(args) -> int:
         p_bleed=args.p_bleed,
         max_fade=args.max_fade,
         fade_mask=args.fade_mask,
+        fade_floor=args.fade_floor,
         keep=args.keep,
         stop_after=args.stop_after,
         init=os.path.abspath(args.init) if args.init else None,

@@ -306,7 +306,12 @@ def crop_scaled(
 
 
 def fade_ink(
-    noisy: np.ndarray, clean: np.ndarray, amount: float, window: int = 9, mask: str = "stroke"
+    noisy: np.ndarray,
+    clean: np.ndarray,
+    amount: float,
+    window: int = 9,
+    mask: str = "stroke",
+    floor: float = 0.0,
 ) -> np.ndarray:
     """Lower the contrast of the noisy patch's strokes toward the local background (input only).
 
@@ -323,6 +328,14 @@ def fade_ink(
     a dark outline around a light core, which real faint ink does not have. It is kept so
     that those models' training can be repeated.
 
+    ``floor > 0`` stops the fading where the ink would sink into the paper's own texture:
+    no pixel is lifted above ``level - floor * spread``, where ``level`` and ``spread``
+    are the mean and standard deviation of the nearby paper (clean 0.98 and above, 3 px
+    or more from a stroke; Gaussian-weighted, sigma ``window * 4 / 3`` px). Ink faded to
+    within a paper std of the paper level cannot be told from the paper by any cleaner;
+    asking the model to restore it as ink teaches it to turn paper texture and stain
+    edges into ink. With the default 0 nothing changes.
+
     Parameters
     ----------
     noisy, clean : (H, W) float32 in [0, 1]
@@ -334,6 +347,8 @@ def fade_ink(
     mask : {"stroke", "core"}
         Which pixels fade: whole strokes alike (default) or, as up to version 2.1, cores
         more than rims.
+    floor : float >= 0
+        Least darkness kept below the local paper level, in local paper std (0: none).
 
     Returns
     -------
@@ -342,7 +357,7 @@ def fade_ink(
     Raises
     ------
     ValueError
-        An unknown ``mask``.
+        An unknown ``mask`` or a negative ``floor``.
     """
     if mask == "stroke":
         weight = np.clip((0.98 - clean) / 0.08, 0.0, 1.0)  # 1 on strokes and rims, 0 on paper
@@ -350,8 +365,50 @@ def fade_ink(
         weight = np.clip((0.75 - clean) / 0.5, 0.0, 1.0)  # 1 on ink cores, less on rims
     else:
         raise ValueError(f"fade mask must be 'stroke' or 'core', not {mask!r}")
+    if floor < 0:
+        raise ValueError(f"fade floor must be 0 or more, not {floor}")
     background = ndimage.maximum_filter(noisy, size=window)
-    return (noisy + amount * weight * (background - noisy)).astype(np.float32)
+    faded = noisy + amount * weight * (background - noisy)  # (H, W)
+    if floor > 0:
+        level, spread = paper_level(noisy, clean, sigma=window * 4 / 3)
+        faded = np.minimum(faded, np.maximum(noisy, level - floor * spread))
+    return faded.astype(np.float32)
+
+
+def paper_level(
+    noisy: np.ndarray, clean: np.ndarray, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local mean and standard deviation of the bare paper of a noisy patch.
+
+    Paper is where the clean patch is 0.98 or more, 3 px or more from any stroke (so the
+    scanner's blur of the ink does not count). The figures are Gaussian-weighted averages
+    over paper pixels only (normalized convolution); where no paper lies within reach,
+    the level falls back to the patch's paper mean (or its brightest pixel).
+
+    Parameters
+    ----------
+    noisy, clean : (H, W) float32 in [0, 1]
+    sigma : float
+        Gaussian sigma (px) of the neighbourhood.
+
+    Returns
+    -------
+    level, spread : (H, W) float32
+        Paper level in [0, 1] and its standard deviation (>= 0) at every pixel.
+    """
+    paper = ~ndimage.binary_dilation(clean < 0.98, iterations=3)  # (H, W) bool
+    if not paper.any():
+        top = np.full_like(noisy, float(noisy.max()))
+        return top, np.zeros_like(noisy)
+    w = ndimage.gaussian_filter(paper.astype(np.float32), sigma)  # (H, W) paper share
+    x = np.where(paper, noisy, 0.0).astype(np.float32)
+    mean_all = float(noisy[paper].mean())
+    ok = w > 1e-3
+    safe = np.where(ok, w, 1.0)
+    level = np.where(ok, ndimage.gaussian_filter(x, sigma) / safe, mean_all)
+    square = np.where(ok, ndimage.gaussian_filter(x * x, sigma) / safe, mean_all**2)
+    spread = np.sqrt(np.maximum(square - level * level, 0.0))
+    return level.astype(np.float32), spread.astype(np.float32)
 
 
 def add_bleed_through(
@@ -406,6 +463,7 @@ class Augment:
     p_fade: float = 0.6
     max_fade: float = 0.85
     fade_mask: str = "stroke"
+    fade_floor: float = 0.0
     p_tone: float = 0.4
     flips: bool = True
     p_bleed: float = 0.0
@@ -452,6 +510,7 @@ def sample_patch(
             rng.uniform(0.2, augment.max_fade),
             window=2 * round(4.5 * scale) + 1,
             mask=augment.fade_mask,
+            floor=augment.fade_floor,
         )
     if augment.p_bleed and rng.random() < augment.p_bleed:
         x = add_bleed_through(x, y, rng, scale)

@@ -79,6 +79,9 @@ class FitConfig:
     fade_mask : {"stroke", "core"}
         Which pixels ink fading moves (``data.fade_ink``): whole strokes alike, or stroke
         cores more than rims as in the training of default models up to version 2.1.
+    fade_floor : float
+        Least darkness faded ink keeps below the local paper level, in local paper std
+        (``data.fade_ink``'s ``floor``); 0 (default, as every shipped model) for none.
     stop_after : int or None
         Stop after this many epochs, keeping the learning-rate schedule of ``epochs``
         (to continue later with ``init``); None runs all ``epochs``.
@@ -127,6 +130,7 @@ class FitConfig:
     p_bleed: float = 0.0
     max_fade: float = 0.85
     fade_mask: str = "stroke"
+    fade_floor: float = 0.0
     keep: str = "best"
     stop_after: int | None = None
     ema: float | None = None
@@ -170,6 +174,8 @@ class FitConfig:
             raise ValueError(f"max_fade must be in [0.2, 1), not {self.max_fade}")
         if self.fade_mask not in ("stroke", "core"):
             raise ValueError(f"fade_mask must be 'stroke' or 'core', not {self.fade_mask!r}")
+        if self.fade_floor < 0.0:
+            raise ValueError(f"fade_floor must be 0 or more, not {self.fade_floor}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise ValueError(f"ema must be in (0, 1), not {self.ema}")
         if self.teacher_flips not in FLIPS:
@@ -200,6 +206,7 @@ def make_augment(config: FitConfig) -> data_mod.Augment:
         p_bleed=config.p_bleed,
         max_fade=config.max_fade,
         fade_mask=config.fade_mask,
+        fade_floor=config.fade_floor,
     )
 
 
