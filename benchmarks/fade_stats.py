@@ -32,6 +32,8 @@ from scipy import ndimage
 
 from scanclean_train.data import fade_ink, find_pairs, load_images, paper_level
 
+WINDOW = 9  # px: fade_ink's grey-dilation window for an unscaled patch
+SIGMA = WINDOW * 4 / 3  # px: the paper neighbourhood fade_ink's floor uses for that window
 DEFAULT_SETTINGS = (
     "stroke:0.85:0",
     "core:0.85:0",
@@ -48,13 +50,21 @@ def parse_setting(text: str) -> tuple[str, float, float]:
 
 
 def page_figures(
-    noisy: np.ndarray, clean: np.ndarray, amount: float, mask: str, floor: float
+    noisy: np.ndarray,
+    clean: np.ndarray,
+    level: np.ndarray,
+    spread: np.ndarray,
+    amount: float,
+    mask: str,
+    floor: float,
 ) -> dict[str, float]:
     """Fading figures of one page.
 
     Parameters
     ----------
     noisy, clean : (H, W) float32 in [0, 1]
+    level, spread : (H, W) float32
+        The page's local paper level and std (``paper_level`` with sigma ``SIGMA``).
     amount : float in [0, 1]
         Fade amount (``fade_ink``).
     mask : {"stroke", "core"}
@@ -68,8 +78,7 @@ def page_figures(
         ``stroke_within_std``, ``core_within_std``, ``stroke_above_paper`` (shares in [0, 1]),
         ``ring_level``, ``core_level`` (mean grey level in [0, 1] after fading).
     """
-    level, spread = paper_level(noisy, clean, sigma=12.0)
-    faded = fade_ink(noisy, clean, amount, window=9, mask=mask, floor=floor)
+    faded = fade_ink(noisy, clean, amount, window=WINDOW, mask=mask, floor=floor)
     stroke, core = clean < 0.9, clean < 0.5
     ring = ndimage.binary_dilation(stroke, iterations=1) & (clean >= 0.98)
     depth = level - faded  # (H, W) darkness below the local paper
@@ -92,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setting", action="append", help="MASK:MAX_FADE:FLOOR (repeatable)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    pages = []
+    pages = []  # (noisy, clean, level, spread) per page, the paper figures computed once
     for folder in args.data:
-        pages += load_images(find_pairs(folder)[: args.pages])
+        for noisy, clean in load_images(find_pairs(folder)[: args.pages]):
+            pages.append((noisy, clean, *paper_level(noisy, clean, sigma=SIGMA)))
     print(f"{len(pages)} pages from {', '.join(args.data)}")
     print(
         "setting           depth before -> after   stroke/core within 1 std   "
@@ -104,11 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         mask, max_fade, floor = parse_setting(text)
         rng = np.random.default_rng(args.seed)
         rows = [
-            page_figures(noisy, clean, float(rng.uniform(0.2, max_fade)), mask, floor)
-            for noisy, clean in pages
+            page_figures(*page, float(rng.uniform(0.2, max_fade)), mask, floor) for page in pages
         ]
         mean = {key: float(np.mean([row[key] for row in rows])) for key in rows[0]}
-        strongest = [page_figures(noisy, clean, max_fade, mask, floor) for noisy, clean in pages]
+        strongest = [page_figures(*page, max_fade, mask, floor) for page in pages]
         ring = float(np.mean([row["ring_level"] for row in strongest]))
         core = float(np.mean([row["core_level"] for row in strongest]))
         print(
