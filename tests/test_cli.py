@@ -179,6 +179,22 @@ def test_bad_model_is_usage_error_naming_file(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_model_by_shipped_name(tmp_path, tiny_model_path, monkeypatch, capsys):
+    from scanclean import model as model_mod
+
+    monkeypatch.setattr(model_mod, "models_dir", lambda: tiny_model_path.parent)
+    src = _write(tmp_path / "a.png")
+    name = model_mod.ModelSession(tiny_model_path).info.name
+    args = [str(src), "-o", str(tmp_path / "out"), "--threads", "1", "-q", "--model"]
+    assert cli.main([*args, name]) == 0
+    assert (tmp_path / "out" / "a.png").is_file()
+    with pytest.raises(SystemExit) as info:
+        cli.main([*args, "no-such-model"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "no-such-model" in err and name in err
+
+
 def test_tile_too_small_for_model_is_usage_error(tmp_path, tiny_model_multiple8_path, capsys):
     src = _write(tmp_path / "a.png")
     with pytest.raises(SystemExit) as info:

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from conftest import make_page, write_onnx_model  # noqa: E402
+from conftest import TINY_METADATA, make_page, write_onnx_model  # noqa: E402
 
 pytest.importorskip("pytestqt")
 
@@ -520,13 +520,19 @@ def test_settings_persist_across_two_windows(qtbot, make_window, tmp_path, tiny_
 def test_model_menu_lists_shipped_models_and_switches(qtbot, make_window, tmp_path, monkeypatch):
     import scanclean.model
 
-    other = write_onnx_model(tmp_path / "other.onnx", seed=5)
+    other = write_onnx_model(
+        tmp_path / "other.onnx", dict(TINY_METADATA, description="For faint pencil."), seed=5
+    )
     window = make_window()
     shipped = {"tiny-test": window.model_path, "other-model": other}
     monkeypatch.setattr(scanclean.model, "shipped_models", lambda: dict(shipped))
     window._populate_model_menu()  # what Model > aboutToShow does
     actions = {a.text(): a for a in window.model_menu.actions() if a.isCheckable()}
     assert list(actions) == ["tiny-test", "other-model"]
+    # the metadata's description tells the models apart; without one, the file's path
+    assert actions["other-model"].toolTip() == "For faint pencil."
+    assert actions["other-model"].statusTip() == f"For faint pencil. ({other})"
+    assert actions["tiny-test"].statusTip() == str(window.model_path)
     assert actions["tiny-test"].isChecked() and not actions["other-model"].isChecked()
     actions["other-model"].trigger()
     assert window.model_path == other

@@ -1,6 +1,6 @@
 """``scanclean-batch``: clean many scans from the command line.
 
-    scanclean-batch INPUT... -o OUTDIR [--format png|tiff|jpeg|webp|same] [--model PATH]
+    scanclean-batch INPUT... -o OUTDIR [--format png|tiff|jpeg|webp|same] [--model PATH|NAME]
                     [--overwrite] [--threads N] [--tile PX] [--flips 1|2|4] [--quiet]
 
 Job planning, cleaning and atomic saving live in :mod:`scanclean.batch` (shared with the
@@ -20,7 +20,7 @@ from pathlib import Path
 from . import __version__
 from .batch import CLEANED, FAILED, FORMATS, plan_jobs, run_job, summarize
 from .engine import DEFAULT_TILE, FLIPS
-from .model import ModelError, ModelSession, default_model_path
+from .model import ModelError, ModelSession, default_model_path, resolve_model
 from .tiling import margin_for
 
 __all__ = ["build_parser", "main"]
@@ -64,9 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--model",
-        type=Path,
-        metavar="PATH",
-        help="ONNX model file (default: the shipped default model)",
+        metavar="PATH|NAME",
+        help="ONNX model file, or the name of a shipped model such as scanclean-faint "
+        "(default: the shipped default model, scanclean-default)",
     )
     parser.add_argument(
         "--overwrite", action="store_true", help="replace existing outputs instead of skipping them"
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.outdir.exists() and not args.outdir.is_dir():
         parser.error(f"OUTDIR {args.outdir} exists and is not a folder")
     try:
-        model_path = args.model if args.model is not None else default_model_path()
+        model_path = resolve_model(args.model) if args.model is not None else default_model_path()
         session = ModelSession(model_path, intra_op_threads=args.threads)
     except (ModelError, FileNotFoundError) as exc:
         parser.error(str(exc))

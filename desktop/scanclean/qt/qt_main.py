@@ -94,6 +94,15 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Pa
     return files, rejected
 
 
+def _scan_shipped_models() -> tuple[dict[str, Path], dict[Path, str]]:
+    """The shipped models by name and, by path, the description each file's metadata gives
+    (shown when the pointer is on the model in the *Model* menu)."""
+    from scanclean.model import model_description, shipped_models
+
+    shipped = shipped_models()
+    return shipped, {path: model_description(path) for path in shipped.values()}
+
+
 def _model_title(info) -> str:
     return f"{info.name} (v{info.version})" if info.version else info.name
 
@@ -161,6 +170,7 @@ class QtMainWindow(QMainWindow):
         self._run_keys: list[int] = []
         self._user_cancelled = False
         self._shipped: dict[str, Path] | None = None
+        self._model_tips: dict[Path, str] = {}
         self._model_name = ""
         self.model_path: Path | None = self._initial_model(model_path)
 
@@ -333,6 +343,7 @@ class QtMainWindow(QMainWindow):
             view_menu.addAction(a)
         self.model_menu = menu.addMenu("&Model")
         self.model_menu.aboutToShow.connect(self._populate_model_menu)
+        self.model_menu.setToolTipsVisible(True)
         self.model_group = QActionGroup(self)
         self.model_group.setExclusive(True)
         self._populate_model_menu(scan=False)
@@ -968,9 +979,7 @@ class QtMainWindow(QMainWindow):
         path = self.model_path
 
         def work():
-            from scanclean.model import shipped_models
-
-            shipped = shipped_models()
+            shipped = _scan_shipped_models()
             session = self.sessions.get(path) if path is not None else None
             return shipped, session
 
@@ -982,9 +991,9 @@ class QtMainWindow(QMainWindow):
 
     @Slot(object, object)
     def _on_warmed_up(self, _tag, value) -> None:
-        shipped, session = value
+        (shipped, tips), session = value
         if self._shipped is None:
-            self._shipped = shipped
+            self._shipped, self._model_tips = shipped, tips
         if (
             session is not None
             and self.model_path is not None
@@ -1004,18 +1013,18 @@ class QtMainWindow(QMainWindow):
         for action in self.model_group.actions():
             self.model_group.removeAction(action)
         if scan and self._shipped is None:
-            from scanclean.model import shipped_models
-
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
-                self._shipped = shipped_models()
+                self._shipped, self._model_tips = _scan_shipped_models()
             finally:
                 QApplication.restoreOverrideCursor()
         current = self.model_path.resolve() if self.model_path else None
         listed = False
         for name, path in (self._shipped or {}).items():
             action = QAction(name, self, checkable=True)
-            action.setStatusTip(str(path))
+            tip = self._model_tips.get(path, "")
+            action.setStatusTip(f"{tip} ({path})" if tip else str(path))
+            action.setToolTip(tip or str(path))
             action.setChecked(current is not None and Path(path).resolve() == current)
             listed |= action.isChecked()
             action.triggered.connect(lambda _=False, p=path: self.set_model(p))
