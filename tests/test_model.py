@@ -167,21 +167,19 @@ def test_every_shipped_model_keeps_the_contract(path):
     assert out[11, 14] < 0.5 < out[30, 14]  # the bar stays ink, the grey paper turns light
 
 
-def test_faint_model_keeps_more_faint_ink_than_the_default():
-    """The reason scanclean-faint ships: on faint-ink pages the generator makes (300 dpi,
-    the ink faded 60-80 % toward the paper, as the card's native faint set), its output
-    is darker on the ink than the default's and finds more of it after Otsu, while the
-    paper still comes out near white."""
+def test_default_model_keeps_faint_ink():
+    """The text-survival bar on pages the generator makes with faint ink (300 dpi, the ink
+    faded 60-80 % toward the paper, as the card's native faint set): over four pages, the
+    default's Otsu ink F-measure is above Otsu on the raw scan and above classical
+    background division, and its paper comes out near white."""
     from scanclean.engine import clean_image
-    from scanclean_train.evaluate import ink_detection
+    from scanclean_train.evaluate import classical_clean, ink_f_measure
     from scanclean_train.synth import generate
 
     folder = Path(__file__).resolve().parents[1] / "models"
-    default = ModelSession(folder / "scanclean-default.onnx", intra_op_threads=2)
-    faint = ModelSession(folder / "scanclean-faint.onnx", intra_op_threads=2)
-    ink_tone = {"default": [], "faint": []}
-    recall = {"default": [], "faint": []}
-    for seed in (1001, 1002, 1003):
+    session = ModelSession(folder / "scanclean-default.onnx", intra_op_threads=2)
+    scores = {"raw": [], "classical": [], "default": []}
+    for seed in (1000, 1001, 1002, 1003):
         clean, noisy, _ = generate(
             np.random.default_rng(seed),
             (384, 384),
@@ -189,12 +187,9 @@ def test_faint_model_keeps_more_faint_ink_than_the_default():
             add_dirt=("fade",),
             fade_range=(0.6, 0.8),
         )
-        ink, paper = clean < 0.75, clean == 1.0
-        for key, session in (("default", default), ("faint", faint)):
-            out = clean_image(noisy, session, tile=512)
-            assert np.median(out[paper]) > 0.95, f"seed {seed}: {key} leaves the paper grey"
-            ink_tone[key].append(float(out[ink].mean()))
-            recall[key].append(ink_detection(out, clean)["ink_recall"])
-    darker = np.array(ink_tone["faint"]) < np.array(ink_tone["default"])
-    assert darker.all(), ink_tone
-    assert np.mean(recall["faint"]) > np.mean(recall["default"]), recall
+        out = clean_image(noisy, session, tile=512)
+        assert np.median(out[clean == 1.0]) > 0.95, f"seed {seed}: the paper stays grey"
+        for key, page in (("raw", noisy), ("classical", classical_clean(noisy)), ("default", out)):
+            scores[key].append(ink_f_measure(page, clean))
+    mean = {key: float(np.mean(values)) for key, values in scores.items()}
+    assert mean["default"] > mean["raw"] and mean["default"] > mean["classical"], scores
