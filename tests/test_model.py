@@ -116,17 +116,17 @@ def test_resolve_model_by_path_name_or_stem(tmp_path, monkeypatch):
     shipped = tmp_path / "shipped"
     shipped.mkdir()
     write_onnx_model(shipped / "scanclean-default.onnx", dict(TINY_METADATA, name="Default"))
-    write_onnx_model(shipped / "faint-file.onnx", dict(TINY_METADATA, name="scanclean-faint"))
+    write_onnx_model(shipped / "ref-file.onnx", dict(TINY_METADATA, name="reference-dae"))
     monkeypatch.setattr(model_mod, "models_dir", lambda: shipped)
-    assert model_mod.resolve_model("scanclean-faint") == shipped / "faint-file.onnx"
-    assert model_mod.resolve_model("faint-file") == shipped / "faint-file.onnx"
+    assert model_mod.resolve_model("reference-dae") == shipped / "ref-file.onnx"
+    assert model_mod.resolve_model("ref-file") == shipped / "ref-file.onnx"
     assert model_mod.resolve_model("Default") == shipped / "scanclean-default.onnx"
     own = write_onnx_model(tmp_path / "mine.onnx")
     assert model_mod.resolve_model(own) == own
     monkeypatch.chdir(tmp_path)  # a file in the working folder wins over a shipped name
-    write_onnx_model(tmp_path / "faint-file", dict(TINY_METADATA, name="local"))
-    assert model_mod.resolve_model("faint-file") == Path("faint-file")
-    with pytest.raises(FileNotFoundError, match=r"'nope'.*Default, scanclean-faint"):
+    write_onnx_model(tmp_path / "ref-file", dict(TINY_METADATA, name="local"))
+    assert model_mod.resolve_model("ref-file") == Path("ref-file")
+    with pytest.raises(FileNotFoundError, match=r"'nope'.*Default, reference-dae"):
         model_mod.resolve_model("nope")
 
 

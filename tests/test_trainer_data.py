@@ -337,6 +337,35 @@ def test_region_rmse_tells_a_left_stain_from_lost_ink():
     assert "- / - / 100 %" in E.format_report(report)
 
 
+def test_light_stroke_recall_counts_pencil_not_the_rims_of_dark_strokes():
+    clean = np.ones((40, 60), np.float32)
+    clean[10:30, 10:14] = 0.0  # a dark stroke
+    clean[10:30, 9] = clean[10:30, 14] = 0.6  # its grey anti-aliased rims
+    clean[10:30, 40:43] = 0.55  # a pencil stroke, light all through
+    light = E.light_strokes(clean)
+    assert light.sum() == 60 and light[10:30, 40:43].all()
+    assert not light[:, :20].any()  # the dark stroke and its rims are not light strokes
+    assert not E.light_strokes(np.ones((5, 5), np.float32)).any()
+    erased = clean.copy()
+    erased[10:30, 40:43] = 1.0  # the cleaner took the pencil for a stain
+    kept = E.pool([E.page_scores(clean, clean)])
+    lost = E.pool([E.page_scores(erased, clean)])
+    assert kept["recall_light"] == pytest.approx(100.0)
+    assert lost["recall_light"] == pytest.approx(0.0)
+    both = E.pool([E.page_scores(erased, clean), E.page_scores(clean, clean)])
+    assert both["recall_light"] == pytest.approx(50.0)  # pooled over the pages' px
+    assert (
+        E.pool([E.page_scores(np.ones((8, 8), np.float32), np.ones((8, 8), np.float32))])[
+            "recall_light"
+        ]
+        is None
+    )
+    report = {"methods": {"m": lost, "identity": kept}, "pages": 1, "megapixels": 0.0}
+    assert "light strokes (pencil, light pens) kept as ink: m 0.0 %; identity 100.0 %" in (
+        E.format_report(report)
+    )
+
+
 def test_classical_baseline_flattens_a_stain():
     clean = np.ones((80, 80), np.float32)
     clean[30:33, 10:70] = 0.0

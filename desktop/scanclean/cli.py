@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         metavar="PATH|NAME",
-        help="ONNX model file, or the name of a shipped model such as scanclean-faint "
+        help="ONNX model file, or the name of a shipped model such as seed-dae "
         "(default: the shipped default model, scanclean-default)",
     )
     parser.add_argument(

@@ -387,7 +387,7 @@ def resolve_model(spec: str | Path) -> Path:
     ----------
     spec : str or Path
         An existing ``.onnx`` file, or a shipped model's name as its metadata gives it
-        (``scanclean-faint``) or its file stem in the models folder. An existing file
+        (``seed-dae``) or its file stem in the models folder. An existing file
         wins over a shipped model of the same name.
 
     Returns

@@ -29,6 +29,11 @@ Where the error lies: the pooled RMSE is also given over three regions of the cl
 ``ink`` (clean < 0.75, the F-measure's ink), ``edge`` (0.75 to 0.95: anti-aliased stroke
 rims and the faintest ink) and ``paper`` (0.95 and above: what is left of the stains, or
 paper damaged).
+
+Light strokes: ``recall_light`` is the share (%) of the pixels of strokes drawn light in
+the clean page itself (pencil, light pens: connected ink whose darkest pixel is 0.4 or
+lighter, so not the grey rims of dark strokes) that Otsu keeps as ink, pooled over the
+pages. It measures faint ink that no dirt made faint, unlike the faint sets made by fading.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from . import data as data_mod
 
 INK_BELOW = 0.75
 PAPER_FROM = 0.95
+LIGHT_STROKE_FROM = 0.4
 REGIONS = ("ink", "edge", "paper")
 INK_SCORES = ("f_measure", "ink_precision", "ink_recall")
 
@@ -62,6 +68,38 @@ def region_masks(clean: np.ndarray) -> dict[str, np.ndarray]:
     """
     ink, paper = clean < INK_BELOW, clean >= PAPER_FROM
     return {"ink": ink, "edge": ~ink & ~paper, "paper": paper}
+
+
+def light_strokes(clean: np.ndarray) -> np.ndarray:
+    """Pixels of the strokes drawn light in a clean page: pencil and light pens.
+
+    A stroke is an 8-connected component of the ink (clean < ``INK_BELOW``); it is light
+    when its darkest pixel is ``LIGHT_STROKE_FROM`` (0.4) or lighter, so the grey
+    anti-aliased rims of dark strokes do not count.
+
+    Parameters
+    ----------
+    clean : (H, W) float32 in [0, 1]
+
+    Returns
+    -------
+    (H, W) bool
+    """
+    labels, count = ndimage.label(clean < INK_BELOW, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return np.zeros(clean.shape, bool)
+    darkest = ndimage.minimum(clean, labels, index=np.arange(1, count + 1))
+    light = np.concatenate([[False], np.asarray(darkest) >= LIGHT_STROKE_FROM])
+    return light[labels]
+
+
+def otsu_ink(output: np.ndarray) -> np.ndarray:
+    """Pixels Otsu's threshold calls ink: (H, W) bool (none on a flat page)."""
+    from skimage.filters import threshold_otsu
+
+    if output.max() - output.min() < 1e-6:
+        return np.zeros(output.shape, bool)
+    return output < threshold_otsu(output)
 
 
 def estimate_background(noisy: np.ndarray, window: int) -> np.ndarray:
@@ -115,13 +153,8 @@ def ink_detection(output: np.ndarray, clean: np.ndarray) -> dict[str, float]:
     dict: ``ink_precision``, ``ink_recall``, ``f_measure``, each a float in [0, 100]; all
     100 when neither has ink.
     """
-    from skimage.filters import threshold_otsu
-
     truth = clean < INK_BELOW
-    if output.max() - output.min() < 1e-6:
-        predicted = np.zeros_like(truth)
-    else:
-        predicted = output < threshold_otsu(output)
+    predicted = otsu_ink(output)
     if not truth.any() and not predicted.any():
         return {"ink_precision": 100.0, "ink_recall": 100.0, "f_measure": 100.0}
     tp = float(np.sum(predicted & truth))
@@ -146,7 +179,8 @@ def page_scores(output: np.ndarray, clean: np.ndarray) -> dict:
     and F-measure (%, :func:`ink_detection`).
 
     Also the squared error sum and px of each region (``sq_ink``, ``px_ink``, ...; see
-    :func:`region_masks`). SSIM is scikit-image's ``structural_similarity`` (Wang et al.,
+    :func:`region_masks`), and the px of light strokes (:func:`light_strokes`) and of
+    those Otsu keeps as ink (``px_light``, ``kept_light``). SSIM is scikit-image's ``structural_similarity`` (Wang et al.,
     IEEE TIP 2004) with data range 1.
     """
     from skimage.metrics import structural_similarity
@@ -158,8 +192,11 @@ def page_scores(output: np.ndarray, clean: np.ndarray) -> dict:
     for region, mask in region_masks(clean).items():
         regions[f"sq_{region}"] = float(np.sum(diff[mask] ** 2))
         regions[f"px_{region}"] = int(mask.sum())
+    light = light_strokes(clean)
     return {
         **regions,
+        "px_light": int(light.sum()),
+        "kept_light": int(np.sum(light & otsu_ink(output))),
         "sq": sq,
         "px": int(diff.size),
         "rmse": rmse,
@@ -182,7 +219,8 @@ def pool(pages: list[dict]) -> dict:
     page has that region). ``px_share_<region>`` is the region's fraction of all px and
     ``error_share_<region>`` its fraction of the squared error (None for an error-free
     output or an absent region), both in [0, 1]: where a model's error lies, not only
-    how large it is.
+    how large it is. ``recall_light`` (%) pools the light strokes' px kept as ink over the
+    pages (None where no page has light strokes).
     """
     total_sq = sum(p["sq"] for p in pages)
     total_px = sum(p["px"] for p in pages)
@@ -199,6 +237,9 @@ def pool(pages: list[dict]) -> dict:
         overall[f"rmse_{region}"] = math.sqrt(sq / px) if px else None
         overall[f"px_share_{region}"] = px / total_px
         overall[f"error_share_{region}"] = sq / total_sq if total_sq and px else None
+    light_px = sum(p.get("px_light", 0) for p in pages)
+    kept = sum(p.get("kept_light", 0) for p in pages)
+    overall["recall_light"] = 100.0 * kept / light_px if light_px else None
     return overall
 
 
@@ -462,6 +503,16 @@ def format_report(report: dict, per_page: bool = False) -> str:
         lines.append(
             "share of px (ink / edge / paper): "
             + " / ".join(f"{100 * first[f'px_share_{r}']:.0f} %" for r in REGIONS)
+        )
+    light = {
+        n: m["recall_light"]
+        for n, m in report["methods"].items()
+        if m.get("recall_light") is not None
+    }
+    if light:
+        lines.append(
+            "light strokes (pencil, light pens) kept as ink: "
+            + "; ".join(f"{name} {value:.1f} %" for name, value in light.items())
         )
     if "ink_ceiling" in report:
         c = report["ink_ceiling"]
