@@ -157,6 +157,51 @@ def test_cli_adds_dirt_to_every_page_and_records_it(tmp_path):
             parser.parse_args(["--out", str(out), *bad])
 
 
+def test_pen_tones_draw_every_pen_light_and_leave_the_rest_of_the_page():
+    """--pen-tone: the same page as without it, its handwriting and signature in pencil."""
+    from scanclean_train.evaluate import light_strokes
+
+    def page(**kw):
+        rng = synth.page_seed(5, 0)
+        marks = ("handwriting", "signature")
+        return synth.generate(rng, (320, 240), 300.0, dirt=["coffee"], marks=marks, **kw)
+
+    clean, noisy, info = page()
+    pencil, pencil_noisy, pencil_info = page(pen_tones=(0.45, 0.55))
+    assert info["annotations"] == pencil_info["annotations"]
+    changed = pencil != clean  # the pens' strokes, nothing else
+    assert 0.002 < changed.mean() < 0.2
+    light = light_strokes(pencil)
+    assert light.sum() > light_strokes(clean).sum() + 1000
+    assert light[changed].mean() > 0.5  # most of the pens' strokes are light strokes now
+    from scipy import ndimage
+
+    near = ndimage.binary_dilation(changed, iterations=8)  # the scanner blur spreads them
+    assert np.abs(pencil_noisy - noisy)[~near].max() < 1e-4  # same stain, same noise
+    for bad in [(0.5, 0.8), (0.6, 0.4), (-0.1, 0.3)]:
+        with pytest.raises(ValueError, match="pen tones"):
+            page(pen_tones=bad)
+    with pytest.raises(ValueError, match="unknown mark"):
+        synth.generate(np.random.default_rng(0), size=SMALL, marks=("doodle",))
+
+
+def test_cli_marks_and_pen_tone_reach_every_page_and_the_manifest(tmp_path):
+    parser = argparse.ArgumentParser()
+    synth.add_arguments(parser)
+    out = tmp_path / "pencil"
+    argv = ["--out", str(out), "--count", "2", "--size", "200x160", "--dpi", "300"]
+    args = parser.parse_args([*argv, "--marks", "handwriting,signature", "--pen-tone", "0.4,0.6"])
+    assert synth.run(args) == 0
+    manifest = json.loads((out / synth.MANIFEST).read_text())
+    assert manifest["marks"] == ["handwriting", "signature"]
+    assert manifest["pen_tones"] == [0.4, 0.6]
+    for described in manifest["pages"].values():
+        assert {"handwriting", "signature"} <= set(described["annotations"])
+    for bad in (["--marks", "doodle"], ["--pen-tone", "0.5,0.9"], ["--pen-tone", "x"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args([*argv, *bad])
+
+
 def test_generates_without_any_font_package(monkeypatch):
     # CI machines may have no fonts under /usr/share/fonts: Pillow's built-in font must do
     from scanclean_train import synth_content

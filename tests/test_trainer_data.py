@@ -345,6 +345,10 @@ def test_light_stroke_recall_counts_pencil_not_the_rims_of_dark_strokes():
     light = E.light_strokes(clean)
     assert light.sum() == 60 and light[10:30, 40:43].all()
     assert not light[:, :20].any()  # the dark stroke and its rims are not light strokes
+    crossed = clean.copy()
+    crossed[20:22, 10:43] = np.minimum(crossed[20:22, 10:43], 0.55)  # pencil across print
+    away = E.light_strokes(crossed)[20:22]
+    assert away[:, 16:40].all() and not away[:, 8:16].any()  # counted 3 px past the print
     assert not E.light_strokes(np.ones((5, 5), np.float32)).any()
     erased = clean.copy()
     erased[10:30, 40:43] = 1.0  # the cleaner took the pencil for a stain

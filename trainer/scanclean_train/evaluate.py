@@ -31,9 +31,10 @@ rims and the faintest ink) and ``paper`` (0.95 and above: what is left of the st
 paper damaged).
 
 Light strokes: ``recall_light`` is the share (%) of the pixels of strokes drawn light in
-the clean page itself (pencil, light pens: connected ink whose darkest pixel is 0.4 or
-lighter, so not the grey rims of dark strokes) that Otsu keeps as ink, pooled over the
-pages. It measures faint ink that no dirt made faint, unlike the faint sets made by fading.
+the clean page itself (pencil, light pens, light grey print: ink of tone 0.4 or lighter
+more than 2 px from any darker ink, so not the grey rims of dark strokes) that Otsu keeps as ink, pooled over
+the pages. It measures faint ink that no dirt made faint, unlike the faint sets made by
+fading.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from . import data as data_mod
 INK_BELOW = 0.75
 PAPER_FROM = 0.95
 LIGHT_STROKE_FROM = 0.4
+LIGHT_STROKE_CLEARANCE = 2
 REGIONS = ("ink", "edge", "paper")
 INK_SCORES = ("f_measure", "ink_precision", "ink_recall")
 
@@ -71,11 +73,12 @@ def region_masks(clean: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def light_strokes(clean: np.ndarray) -> np.ndarray:
-    """Pixels of the strokes drawn light in a clean page: pencil and light pens.
+    """Pixels of the strokes drawn light in a clean page: pencil, light pens, light print.
 
-    A stroke is an 8-connected component of the ink (clean < ``INK_BELOW``); it is light
-    when its darkest pixel is ``LIGHT_STROKE_FROM`` (0.4) or lighter, so the grey
-    anti-aliased rims of dark strokes do not count.
+    Ink (clean < ``INK_BELOW``) of tone ``LIGHT_STROKE_FROM`` (0.4) or lighter, more than
+    ``LIGHT_STROKE_CLEARANCE`` (2) px from any darker pixel, so the grey anti-aliased rims
+    of dark strokes do not count, while a pencil line that crosses print does, away from
+    the print.
 
     Parameters
     ----------
@@ -85,12 +88,11 @@ def light_strokes(clean: np.ndarray) -> np.ndarray:
     -------
     (H, W) bool
     """
-    labels, count = ndimage.label(clean < INK_BELOW, structure=np.ones((3, 3), bool))
-    if count == 0:
-        return np.zeros(clean.shape, bool)
-    darkest = ndimage.minimum(clean, labels, index=np.arange(1, count + 1))
-    light = np.concatenate([[False], np.asarray(darkest) >= LIGHT_STROKE_FROM])
-    return light[labels]
+    dark = clean < LIGHT_STROKE_FROM
+    light = ~dark & (clean < INK_BELOW)
+    if dark.any():
+        light &= ~ndimage.binary_dilation(dark, iterations=LIGHT_STROKE_CLEARANCE)
+    return light
 
 
 def otsu_ink(output: np.ndarray) -> np.ndarray:

@@ -49,6 +49,9 @@ __all__ = [
     "MANIFEST",
     "check_dirt_kinds",
     "check_fade_range",
+    "check_marks",
+    "check_pen_tones",
+    "MARK_KINDS",
     "dataset_stats",
     "add_arguments",
     "run",
@@ -66,6 +69,10 @@ DIRT_KINDS = (
     "fade",
     "jpeg",
 )
+
+#: Hand-made marks that can be asked for on every page (``generate(..., marks=...)``,
+#: ``--marks``).
+MARK_KINDS = ("handwriting", "signature", "stamp")
 
 #: File beside ``clean/`` and ``noisy/`` that says what went into each generated page.
 MANIFEST = "pages.json"
@@ -123,6 +130,22 @@ def check_dirt_kinds(kinds: Iterable[str]) -> None:
         raise ValueError(f"unknown dirt kind(s) {unknown}; known: {', '.join(DIRT_KINDS)}")
 
 
+def check_marks(kinds: Iterable[str]) -> None:
+    """ValueError naming any mark kind not in :data:`MARK_KINDS`."""
+    unknown = [k for k in kinds if k not in MARK_KINDS]
+    if unknown:
+        raise ValueError(f"unknown mark kind(s) {unknown}; known: {', '.join(MARK_KINDS)}")
+
+
+def check_pen_tones(low: float, high: float) -> tuple[float, float]:
+    """``(low, high)`` as floats; ValueError unless 0 <= low <= high < 0.75 (a pen's grey
+    level; 0.75 and lighter would not count as ink)."""
+    low, high = float(low), float(high)
+    if not 0.0 <= low <= high < 0.75:
+        raise ValueError(f"pen tones must satisfy 0 <= low <= high < 0.75, got {low}-{high}")
+    return low, high
+
+
 def check_fade_range(low: float, high: float) -> tuple[float, float]:
     """``(low, high)`` as floats; ValueError unless 0 <= low <= high <= 0.85."""
     low, high = float(low), float(high)
@@ -143,6 +166,7 @@ def generate(
     paper_grain: float | None = None,
     add_dirt: Sequence[str] = (),
     fade_range: tuple[float, float] = (0.2, 0.6),
+    pen_tones: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """One clean/noisy pair plus a description of what went into it.
 
@@ -179,6 +203,10 @@ def generate(
         Range of the ``fade`` dirt's amount: the share of the way each ink pixel moves
         toward the paper, before the uneven patchiness (x 0.5-1) and specks; default
         0.2-0.6.
+    pen_tones : (float, float), optional
+        Grey-level range of every pen (handwriting, signatures, underlines) in the clean
+        page, e.g. ``(0.4, 0.6)`` for pencil; by default black, blue, brown or faint. The
+        page is otherwise the one the same generator state gives without it.
 
     Returns
     -------
@@ -193,7 +221,8 @@ def generate(
     ------
     ValueError
         If the page is smaller than 8 x 8 px, the DPI is outside 20-2400, a dirt kind is
-        unknown or the fade range is not within 0-0.85 in order.
+        unknown, the fade range is not within 0-0.85 in order, a mark kind is unknown or
+        the pen tones are not within 0-0.75 in order.
     """
     width, height = int(size[0]), int(size[1])
     if width < 8 or height < 8:
@@ -207,10 +236,15 @@ def generate(
     kinds += [k for k in add_dirt if k not in kinds]
     lo, hi = check_fade_range(*fade_range)
     check_dirt_kinds(kinds)
+    check_marks(marks)
+    if pen_tones is not None:
+        pen_tones = check_pen_tones(*pen_tones)
     if strength is None:
         strength = float(rng.uniform(0.4, 1.4))
 
-    clean, info = render_clean_page(rng, width, height, dpi, crop=crop, force=tuple(marks))
+    clean, info = render_clean_page(
+        rng, width, height, dpi, crop=crop, force=tuple(marks), pen_tones=pen_tones
+    )
     mm = dpi / 25.4
 
     background = sd.paper(rng, height, width, dpi, grain=paper_grain)
@@ -333,6 +367,8 @@ def write_dataset(
     progress=None,
     add_dirt: Sequence[str] = (),
     fade_range: tuple[float, float] = (0.2, 0.6),
+    marks: Sequence[str] = (),
+    pen_tones: tuple[float, float] | None = None,
 ) -> list[Path]:
     """Write *count* synthetic pairs as ``out_dir/clean/NAME.png`` and ``out_dir/noisy/NAME.png``.
 
@@ -352,8 +388,9 @@ def write_dataset(
         Scanning resolution for every page; random when None.
     progress : callable, optional
         ``progress(done, total)`` after each pair.
-    add_dirt, fade_range
-        As in :func:`generate`: dirt kinds added to every page, the ``fade`` amount range.
+    add_dirt, fade_range, marks, pen_tones
+        As in :func:`generate`: dirt kinds added to every page, the ``fade`` amount range,
+        hand-made marks on every page, the grey-level range of every pen.
 
     Returns
     -------
@@ -386,7 +423,13 @@ def write_dataset(
         if dpi is not None:
             page_dpi = dpi
         clean, noisy, meta = generate(
-            rng, page_size, page_dpi, add_dirt=add_dirt, fade_range=fade_range
+            rng,
+            page_size,
+            page_dpi,
+            add_dirt=add_dirt,
+            fade_range=fade_range,
+            marks=marks,
+            pen_tones=pen_tones,
         )
         name = f"{i:06d}.png"
         save_png_atomic(clean, out / "clean" / name, meta["dpi"])
@@ -406,6 +449,8 @@ def write_dataset(
         "seed": int(seed),
         "add_dirt": list(add_dirt),
         "fade_range": [float(v) for v in fade_range],
+        "marks": list(marks),
+        "pen_tones": None if pen_tones is None else [float(v) for v in pen_tones],
         "pages": described,
     }
     with atomic_file(out / MANIFEST) as fh:
@@ -520,6 +565,24 @@ def _parse_range(text: str) -> tuple[float, float]:
         ) from None
 
 
+def _parse_marks(text: str) -> list[str]:
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    try:
+        check_marks(kinds)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return kinds
+
+
+def _parse_pen_tones(text: str) -> tuple[float, float]:
+    try:
+        return check_pen_tones(*text.split(","))
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"pen tones must look like 0.4,0.6 with 0 <= LO <= HI < 0.75, got {text!r} ({exc})"
+        ) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``scanclean-train synth`` options to *parser*."""
     parser.add_argument("--out", type=Path, help="output folder (gets clean/ and noisy/)")
@@ -549,6 +612,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="LO,HI",
         help="amount of the fade dirt: share of the way ink moves toward the paper "
         "(default 0.2,0.6; at most 0.85)",
+    )
+    parser.add_argument(
+        "--marks",
+        type=_parse_marks,
+        default=[],
+        metavar="KIND[,KIND]",
+        help=f"hand-made marks on every page, from: {', '.join(MARK_KINDS)}",
+    )
+    parser.add_argument(
+        "--pen-tone",
+        type=_parse_pen_tones,
+        default=None,
+        metavar="LO,HI",
+        help="grey level of every pen (handwriting, signatures, underlines), e.g. 0.4,0.6 "
+        "for a pencil test set (default: black, blue, brown or faint pens)",
     )
     parser.add_argument(
         "--stats",
@@ -592,6 +670,8 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress,
                 add_dirt=args.add_dirt,
                 fade_range=args.fade_range,
+                marks=args.marks,
+                pen_tones=args.pen_tone,
             )
         except (ValueError, OSError) as exc:
             print(f"scanclean-train synth: {exc}", file=sys.stderr)

@@ -680,9 +680,16 @@ def _stamp(
     canvas.add_float(full, tone)
 
 
-def _pen_tone(rng) -> float:
-    """Grey level of a pen in a grey scan: black, blue, brown, grey or faint (0.0 - 0.6)."""
+def _pen_tone(rng, tones: tuple[float, float] | None = None) -> float:
+    """Grey level of a pen in a grey scan: black, blue, brown, grey or faint (0.0 - 0.6).
+
+    With *tones* ``(lo, hi)`` every pen is drawn in that range instead (e.g. pencil for a
+    test set); the generator draws as many numbers either way, so the rest of the page
+    stays the same.
+    """
     r = rng.random()
+    if tones is not None:
+        return float(rng.uniform(*tones))
     if r < 0.35:
         return float(rng.uniform(0.0, 0.15))  # black
     if r < 0.75:
@@ -690,13 +697,20 @@ def _pen_tone(rng) -> float:
     return float(rng.uniform(0.4, 0.6))  # pencil, faint
 
 
-def _annotate(rng, canvas: PageCanvas, layout: _Layout, fonts: _Fonts, dpi: float) -> list[str]:
+def _annotate(
+    rng,
+    canvas: PageCanvas,
+    layout: _Layout,
+    fonts: _Fonts,
+    dpi: float,
+    pen_tones: tuple[float, float] | None = None,
+) -> list[str]:
     """Add handwriting, signatures, stamps, underlines and highlighter; returns kinds used."""
     W, H = canvas.width, canvas.height
     used: list[str] = []
     pen_w = max(0.8, dpi * float(rng.uniform(0.004, 0.012)))  # 0.1 - 0.3 mm ball point
-    pen = _Pen(canvas, "pen", _pen_tone(rng))
-    pen2 = _Pen(canvas, "pen2", _pen_tone(rng))
+    pen = _Pen(canvas, "pen", _pen_tone(rng, pen_tones))
+    pen2 = _Pen(canvas, "pen2", _pen_tone(rng, pen_tones))
     xh = layout.body_px * float(rng.uniform(0.45, 0.8))
     if layout.rules and rng.random() < 0.8:  # fill in form fields
         for x0, x1, yb in layout.rules:
@@ -788,6 +802,7 @@ def render_clean_page(
     crop: bool | None = None,
     annotations: bool | None = None,
     force: tuple[str, ...] = (),
+    pen_tones: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Render the clean page: printed text plus hand-made marks.
 
@@ -807,6 +822,9 @@ def render_clean_page(
     force : tuple of str
         Annotation kinds that must appear (``"stamp"``, ``"signature"``, ``"highlighter"``,
         ``"handwriting"``).
+    pen_tones : (float, float), optional
+        Grey-level range of every pen (handwriting, signatures, underlines), e.g.
+        ``(0.4, 0.6)`` for pencil; by default each pen is black, blue, brown or faint.
 
     Returns
     -------
@@ -825,7 +843,7 @@ def render_clean_page(
     if annotations is None:
         annotations = bool(rng.random() < 0.6)
     if annotations:
-        used = _annotate(rng, canvas, layout, fonts, dpi)
+        used = _annotate(rng, canvas, layout, fonts, dpi, pen_tones)
     W, H = width, height
     pen_w = max(0.8, dpi * 0.008)
     if "stamp" in force and "stamp" not in used:
@@ -842,7 +860,7 @@ def render_clean_page(
     if "signature" in force and "signature" not in used:
         signature(
             rng,
-            _Pen(canvas, "sig", _pen_tone(rng)),
+            _Pen(canvas, "sig", _pen_tone(rng, pen_tones)),
             float(rng.uniform(0.3, 0.7)) * W,
             float(rng.uniform(0.6, 0.9)) * H,
             layout.body_px * 6,
@@ -850,7 +868,7 @@ def render_clean_page(
         )
         used.append("signature")
     if "handwriting" in force and "handwriting" not in used:
-        pen = _Pen(canvas, "note", _pen_tone(rng))
+        pen = _Pen(canvas, "note", _pen_tone(rng, pen_tones))
         y = float(rng.uniform(0.1, 0.5)) * H
         for _ in range(3):
             handwriting(rng, pen, 0.1 * W, y, layout.body_px * 0.7, pen_w, 0.9 * W)
