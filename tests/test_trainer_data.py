@@ -368,6 +368,9 @@ def test_light_stroke_recall_counts_pencil_not_the_rims_of_dark_strokes():
     assert "light strokes (pencil, light pens) kept as ink: m 0.0 %; identity 100.0 %" in (
         E.format_report(report)
     )
+    report["ink_ceiling"] = {"f_measure": 1.0, "ink_precision": 1.0, "ink_recall": 1.0}
+    report["ink_ceiling"]["recall_light"] = 97.5
+    assert "identity 100.0 %; a perfect output 97.5 %" in E.format_report(report)
 
 
 def test_classical_baseline_flattens_a_stain():
@@ -540,6 +543,11 @@ def test_evaluate_scores_the_mirror_self_ensemble_as_its_own_method(tmp_path, ti
         by_page = [report["per_page"]["identity"][p.name][key] for p in pairs]
         assert report["methods"]["identity"][key] == pytest.approx(np.mean(by_page))
     assert "ink F of a perfect output (the clean pages)" in E.format_report(report)
+    light = [(E.light_strokes(c), E.otsu_ink(c)) for _, c in D.load_images(pairs)]
+    light_px = sum(int(m.sum()) for m, _ in light)
+    kept = sum(int((m & k).sum()) for m, k in light)
+    expected = 100.0 * kept / light_px if light_px else None
+    assert report["ink_ceiling"]["recall_light"] == pytest.approx(expected)
     raw = report["per_page"]["identity"]
     for name in ("tiny-test", "tiny-test+flips4"):
         mine = report["per_page"][name]

@@ -372,7 +372,7 @@ def evaluate_pages(
     dict: ``rmse`` (the first model's pooled RMSE, with the first ``flips``), ``pages``,
     ``methods`` (name -> overall figures, plus ``mp_per_s`` for models), ``ink_ceiling``
     (the mean ink precision, recall and F of the clean pages themselves: a perfect
-    output's scores), ``ink_ceiling_per_page`` (page -> the same three), and ``per_page``
+    output's scores, and its ``recall_light``), ``ink_ceiling_per_page`` (page -> the same three), and ``per_page``
     (name -> page -> RMSE, PSNR, SSIM, ink F, precision and recall, and the RMSE of each
     region, None where the page lacks it). Each method's overall figures also hold
     ``pages_below_raw`` and ``pages_below_raw_avoidable`` (:func:`count_pages_below_raw`).
@@ -390,10 +390,14 @@ def evaluate_pages(
     seconds: dict[str, float] = {}
     megapixels = 0.0
     ceiling: list[dict] = []
+    light_ceiling = [0, 0]  # light-stroke px, of those kept by Otsu on the clean page
     for pair in pairs:
         noisy, clean = data_mod.read_grey(pair.noisy), data_mod.read_grey(pair.clean)
         megapixels += noisy.size / 1e6
         ceiling.append(ink_detection(clean, clean))
+        light = light_strokes(clean)
+        light_ceiling[0] += int(light.sum())
+        light_ceiling[1] += int(np.sum(light & otsu_ink(clean)))
         outputs = {"identity": noisy, "classical": classical_clean(noisy)}
         for session, f, name in runs:
             start = time.perf_counter()
@@ -415,7 +419,12 @@ def evaluate_pages(
         "pages": len(pairs),
         "megapixels": megapixels,
         "methods": overall,
-        "ink_ceiling": {k: float(np.mean([c[k] for c in ceiling])) for k in INK_SCORES},
+        "ink_ceiling": {
+            **{k: float(np.mean([c[k] for c in ceiling])) for k in INK_SCORES},
+            "recall_light": (
+                100.0 * light_ceiling[1] / light_ceiling[0] if light_ceiling[0] else None
+            ),
+        },
         "ink_ceiling_per_page": perfect,
         "per_page": {
             name: {
@@ -511,6 +520,9 @@ def format_report(report: dict, per_page: bool = False) -> str:
         for n, m in report["methods"].items()
         if m.get("recall_light") is not None
     }
+    perfect_light = report.get("ink_ceiling", {}).get("recall_light")
+    if perfect_light is not None:
+        light["a perfect output"] = perfect_light
     if light:
         lines.append(
             "light strokes (pencil, light pens) kept as ink: "
