@@ -32,9 +32,9 @@ paper damaged).
 
 Light strokes: ``recall_light`` is the share (%) of the pixels of strokes drawn light in
 the clean page itself (pencil, light pens, light grey print: ink of tone 0.4 or lighter
-more than 2 px from any darker ink, so not the grey rims of dark strokes) that Otsu keeps as ink, pooled over
-the pages. It measures faint ink that no dirt made faint, unlike the faint sets made by
-fading.
+more than 2 px from any darker ink, so not the grey rims of dark strokes) that Otsu keeps
+as ink, pooled over the pages. It measures faint ink that no dirt made faint, unlike the
+faint sets made by fading.
 """
 
 from __future__ import annotations
@@ -182,8 +182,8 @@ def page_scores(output: np.ndarray, clean: np.ndarray) -> dict:
 
     Also the squared error sum and px of each region (``sq_ink``, ``px_ink``, ...; see
     :func:`region_masks`), and the px of light strokes (:func:`light_strokes`) and of
-    those Otsu keeps as ink (``px_light``, ``kept_light``). SSIM is scikit-image's ``structural_similarity`` (Wang et al.,
-    IEEE TIP 2004) with data range 1.
+    those Otsu keeps as ink (``px_light``, ``kept_light``). SSIM is scikit-image's
+    ``structural_similarity`` (Wang et al., IEEE TIP 2004) with data range 1.
     """
     from skimage.metrics import structural_similarity
 
@@ -372,8 +372,8 @@ def evaluate_pages(
     dict: ``rmse`` (the first model's pooled RMSE, with the first ``flips``), ``pages``,
     ``methods`` (name -> overall figures, plus ``mp_per_s`` for models), ``ink_ceiling``
     (the mean ink precision, recall and F of the clean pages themselves: a perfect
-    output's scores, and its ``recall_light``), ``ink_ceiling_per_page`` (page -> the same three), and ``per_page``
-    (name -> page -> RMSE, PSNR, SSIM, ink F, precision and recall, and the RMSE of each
+    output's scores, and its ``recall_light``), ``ink_ceiling_per_page`` (page -> the same
+    three), and ``per_page`` (name -> page -> RMSE, PSNR, SSIM, ink F, precision and recall, and the RMSE of each
     region, None where the page lacks it). Each method's overall figures also hold
     ``pages_below_raw`` and ``pages_below_raw_avoidable`` (:func:`count_pages_below_raw`).
     """
