@@ -547,40 +547,30 @@ def _parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def _parse_kinds(text: str) -> list[str]:
-    kinds = [k.strip() for k in text.split(",") if k.strip()]
-    try:
-        check_dirt_kinds(kinds)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return kinds
+def _list_parser(check):
+    """An argparse ``type`` for ``KIND[,KIND]`` that *check* validates."""
+
+    def parse(text: str) -> list[str]:
+        kinds = [k.strip() for k in text.split(",") if k.strip()]
+        try:
+            check(kinds)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return kinds
+
+    return parse
 
 
-def _parse_range(text: str) -> tuple[float, float]:
-    try:
-        return check_fade_range(*text.split(","))
-    except (TypeError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(
-            f"range must look like 0.6,0.8 with 0 <= LO <= HI <= 0.85, got {text!r} ({exc})"
-        ) from None
+def _range_parser(check, what: str):
+    """An argparse ``type`` for ``LO,HI`` that *check* validates; *what* says the rule."""
 
+    def parse(text: str) -> tuple[float, float]:
+        try:
+            return check(*text.split(","))
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(f"{what}, got {text!r} ({exc})") from None
 
-def _parse_marks(text: str) -> list[str]:
-    kinds = [k.strip() for k in text.split(",") if k.strip()]
-    try:
-        check_marks(kinds)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return kinds
-
-
-def _parse_pen_tones(text: str) -> tuple[float, float]:
-    try:
-        return check_pen_tones(*text.split(","))
-    except (TypeError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(
-            f"pen tones must look like 0.4,0.6 with 0 <= LO <= HI < 0.75, got {text!r} ({exc})"
-        ) from None
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -599,7 +589,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--add-dirt",
-        type=_parse_kinds,
+        type=_list_parser(check_dirt_kinds),
         default=[],
         metavar="KIND[,KIND]",
         help=f"dirt added to every page's own, from: {', '.join(DIRT_KINDS)} "
@@ -607,7 +597,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fade-range",
-        type=_parse_range,
+        type=_range_parser(
+            check_fade_range, "range must look like 0.6,0.8 with 0 <= LO <= HI <= 0.85"
+        ),
         default=(0.2, 0.6),
         metavar="LO,HI",
         help="amount of the fade dirt: share of the way ink moves toward the paper "
@@ -615,14 +607,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--marks",
-        type=_parse_marks,
+        type=_list_parser(check_marks),
         default=[],
         metavar="KIND[,KIND]",
         help=f"hand-made marks on every page, from: {', '.join(MARK_KINDS)}",
     )
     parser.add_argument(
         "--pen-tone",
-        type=_parse_pen_tones,
+        type=_range_parser(
+            check_pen_tones, "pen tones must look like 0.4,0.6 with 0 <= LO <= HI < 0.75"
+        ),
         default=None,
         metavar="LO,HI",
         help="grey level of every pen (handwriting, signatures, underlines), e.g. 0.4,0.6 "
