@@ -598,9 +598,23 @@ def test_evaluate_pools_each_method_over_the_pages_with_each_tag(tmp_path, tiny_
     text = E.format_report(report)
     assert "by what the generator put on the page" in text
     assert text.splitlines()[-1].split()[:2] == ["stamp", "1"]
+    # --without-tag: the pages without coffee alone, scored as the full run scored them
+    clean_only = E.evaluate_dir([tiny_model_path], data, tile=64, without_tags=("coffee",))
+    assert clean_only["pages"] == 1 and clean_only["without_tags"] == ["coffee"]
+    for name in ("identity", "tiny-test"):
+        assert clean_only["methods"][name]["rmse"] == pytest.approx(
+            report["per_page"][name]["3.png"]["rmse"]
+        )
+    assert "left out: the pages tagged coffee" in E.format_report(clean_only)
+    pages["3.png"]["dirt"] = ["fold"]
+    (data / "pages.json").write_text(json.dumps({"seed": 0, "pages": pages}))
+    with pytest.raises(D.DataError, match="every page has one of the tags coffee, fold"):
+        E.evaluate_dir([tiny_model_path], data, tile=64, without_tags=("coffee", "fold"))
     # real scans have no manifest: no breakdown; a broken one is named
     (data / "pages.json").unlink()
     assert "by_tag" not in E.evaluate_dir([tiny_model_path], data, tile=64)
+    with pytest.raises(D.DataError, match="no pages.json"):
+        E.evaluate_dir([tiny_model_path], data, tile=64, without_tags=("fade",))
     (data / "pages.json").write_text('{"pages": {"1.png": {"dirt": 3}}}')
     with pytest.raises(D.DataError, match="pages.json: not a synth page manifest"):
         E.evaluate_dir([tiny_model_path], data, tile=64)

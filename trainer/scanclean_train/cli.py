@@ -302,6 +302,14 @@ def add_evaluate(sub) -> None:
         metavar="G,G",
         help="only these background groups (e.g. the held-out ones)",
     )
+    p.add_argument(
+        "--without-tag",
+        type=split_list,
+        default=(),
+        metavar="TAG,TAG",
+        help="leave out the pages whose pages.json tags include one of these (a synth set; "
+        "e.g. fade: only pages whose ink the generator did not fade)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--per-page", action="store_true", help="print per-page figures too")
     p.add_argument("--tile", type=int, default=512, metavar="PX")
@@ -326,6 +334,7 @@ def run_evaluate(args) -> int:
         tile=args.tile,
         threads=args.threads,
         flips=args.flips,
+        without_tags=tuple(args.without_tag),
     )
     if args.json:
         print(json.dumps(report, indent=2))

@@ -454,25 +454,39 @@ def evaluate_dir(
     tile: int = 512,
     threads: int | None = None,
     flips: tuple[int, ...] = (1,),
+    without_tags: tuple[str, ...] = (),
 ) -> dict:
     """:func:`evaluate_pages` on a data directory, optionally only some background groups.
 
     A ``pages.json`` from ``scanclean-train synth`` in *data_dir* adds ``by_tag`` to the
-    report (:func:`read_page_tags`).
+    report (:func:`read_page_tags`). *without_tags* leaves out the pages that have any of
+    these tags (e.g. ``("fade",)``: only the pages whose ink the generator did not fade);
+    the report's ``without_tags`` says so.
 
     Raises
     ------
     data.DataError
-        Unusable data directory, unknown group or unreadable ``pages.json``.
+        Unusable data directory, unknown group, unreadable ``pages.json``, tags asked for
+        without a ``pages.json``, or no page left.
     """
     pairs = data_mod.find_pairs(data_dir)
     if groups:
         wanted = data_mod.match_groups(pairs, groups)
         pairs = [p for p in pairs if p.group in wanted]
     tags = read_page_tags(data_dir)
+    if without_tags:
+        if not tags:
+            raise data_mod.DataError(f"{data_dir}: no pages.json, so no page tags to leave out")
+        pairs = [p for p in pairs if not set(without_tags) & set(tags.get(p.name, []))]
+        if not pairs:
+            raise data_mod.DataError(
+                f"{data_dir}: every page has one of the tags {', '.join(without_tags)}"
+            )
     report = evaluate_pages(model_paths, pairs, tile=tile, threads=threads, flips=flips, tags=tags)
     report["data"] = str(data_dir)
     report["groups"] = sorted({p.group for p in pairs})
+    if without_tags:
+        report["without_tags"] = list(without_tags)
     return report
 
 
@@ -491,6 +505,8 @@ def format_report(report: dict, per_page: bool = False) -> str:
     groups = report.get("groups", [])
     named = ", ".join(groups) if len(groups) <= 8 else f"{len(groups)} (e.g. {groups[0]})"
     lines.append(f"{report['pages']} pages, {report['megapixels']:.2f} MP, groups: {named or '-'}")
+    if report.get("without_tags"):
+        lines.append(f"left out: the pages tagged {', '.join(report['without_tags'])}")
     lines.append(
         f"{'method':<24}{'RMSE':>8}{'PSNR dB':>9}{'SSIM':>8}{'ink F %':>9}{'P %':>7}{'R %':>7}"
         f"{'MP/s':>7}   RMSE on ink / edge / paper       share of squared error "
