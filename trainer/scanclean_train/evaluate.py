@@ -142,13 +142,17 @@ def classical_clean(noisy: np.ndarray, window: int = 15, paper: float = 0.85) ->
     return np.where(flat > paper, 1.0, flat).astype(np.float32)
 
 
-def ink_detection(output: np.ndarray, clean: np.ndarray) -> dict[str, float]:
+def ink_detection(
+    output: np.ndarray, clean: np.ndarray, predicted: np.ndarray | None = None
+) -> dict[str, float]:
     """Precision, recall and F-measure (%) of the Otsu-binarized ``output`` against the ink
     of ``clean`` (clean < ``INK_BELOW``).
 
     Parameters
     ----------
     output, clean : (H, W) float32 in [0, 1]
+    predicted : (H, W) bool, optional
+        ``otsu_ink(output)`` when the caller has it already.
 
     Returns
     -------
@@ -156,7 +160,8 @@ def ink_detection(output: np.ndarray, clean: np.ndarray) -> dict[str, float]:
     100 when neither has ink.
     """
     truth = clean < INK_BELOW
-    predicted = otsu_ink(output)
+    if predicted is None:
+        predicted = otsu_ink(output)
     if not truth.any() and not predicted.any():
         return {"ink_precision": 100.0, "ink_recall": 100.0, "f_measure": 100.0}
     tp = float(np.sum(predicted & truth))
@@ -176,14 +181,15 @@ def ink_f_measure(output: np.ndarray, clean: np.ndarray) -> float:
     return ink_detection(output, clean)["f_measure"]
 
 
-def page_scores(output: np.ndarray, clean: np.ndarray) -> dict:
+def page_scores(output: np.ndarray, clean: np.ndarray, light: np.ndarray | None = None) -> dict:
     """Per-page figures: squared error sum, px, RMSE, PSNR (dB), SSIM, ink precision, recall
     and F-measure (%, :func:`ink_detection`).
 
     Also the squared error sum and px of each region (``sq_ink``, ``px_ink``, ...; see
     :func:`region_masks`), and the px of light strokes (:func:`light_strokes`) and of
     those Otsu keeps as ink (``px_light``, ``kept_light``). SSIM is scikit-image's
-    ``structural_similarity`` (Wang et al., IEEE TIP 2004) with data range 1.
+    ``structural_similarity`` (Wang et al., IEEE TIP 2004) with data range 1. *light*:
+    ``light_strokes(clean)`` when the caller scores several outputs of one page.
     """
     from skimage.metrics import structural_similarity
 
@@ -194,17 +200,19 @@ def page_scores(output: np.ndarray, clean: np.ndarray) -> dict:
     for region, mask in region_masks(clean).items():
         regions[f"sq_{region}"] = float(np.sum(diff[mask] ** 2))
         regions[f"px_{region}"] = int(mask.sum())
-    light = light_strokes(clean)
+    if light is None:
+        light = light_strokes(clean)
+    predicted = otsu_ink(output)
     return {
         **regions,
         "px_light": int(light.sum()),
-        "kept_light": int(np.sum(light & otsu_ink(output))),
+        "kept_light": int(np.sum(light & predicted)),
         "sq": sq,
         "px": int(diff.size),
         "rmse": rmse,
         "psnr": psnr(rmse),
         "ssim": float(structural_similarity(clean, output.astype(np.float32), data_range=1.0)),
-        **ink_detection(output, clean),
+        **ink_detection(output, clean, predicted),
     }
 
 
@@ -394,17 +402,20 @@ def evaluate_pages(
     for pair in pairs:
         noisy, clean = data_mod.read_grey(pair.noisy), data_mod.read_grey(pair.clean)
         megapixels += noisy.size / 1e6
-        ceiling.append(ink_detection(clean, clean))
-        light = light_strokes(clean)
+        clean_ink = otsu_ink(clean)
+        ceiling.append(ink_detection(clean, clean, clean_ink))
+        light = light_strokes(clean)  # once per page, for every method
         light_ceiling[0] += int(light.sum())
-        light_ceiling[1] += int(np.sum(light & otsu_ink(clean)))
+        light_ceiling[1] += int(np.sum(light & clean_ink))
         outputs = {"identity": noisy, "classical": classical_clean(noisy)}
         for session, f, name in runs:
             start = time.perf_counter()
             outputs[name] = clean_image(noisy, session, tile=tile, flips=f)
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
         for name, out in outputs.items():
-            methods.setdefault(name, []).append({"page": pair.name, **page_scores(out, clean)})
+            methods.setdefault(name, []).append(
+                {"page": pair.name, **page_scores(out, clean, light)}
+            )
     overall = {name: pool(pages) for name, pages in methods.items()}
     perfect = {pair.name: c for pair, c in zip(pairs, ceiling, strict=True)}
     below = count_pages_below_raw(methods, {p: c["f_measure"] for p, c in perfect.items()})
