@@ -48,7 +48,7 @@ if str(ROOT / "desktop") not in sys.path:
 from PIL import Image  # noqa: E402
 
 from scanclean.batch import plan_jobs, run_job  # noqa: E402
-from scanclean.engine import clean_image, clean_image_untiled  # noqa: E402
+from scanclean.engine import DEFAULT_TILE, clean_image, clean_image_untiled  # noqa: E402
 from scanclean.model import ModelError, ModelSession, shipped_models  # noqa: E402
 
 A4_600DPI = (7016, 4960)  # (H, W) px
@@ -291,7 +291,12 @@ def bench_model(path: Path, work: Path, big: Path, folder: Path, args) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, action="append", help="ONNX model (repeatable)")
-    parser.add_argument("--tile", type=int, default=512, help="tile side in px (default 512)")
+    parser.add_argument(
+        "--tile",
+        type=int,
+        default=DEFAULT_TILE,
+        help=f"largest tile side in px (default {DEFAULT_TILE})",
+    )
     parser.add_argument("--repeat", type=int, default=2, help="best of N for in-process timings")
     parser.add_argument("--quick", action="store_true", help="small pages, to check the script")
     args = parser.parse_args(argv)

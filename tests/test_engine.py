@@ -86,7 +86,10 @@ def test_cancel_raises_and_is_polled_before_each_tile(tiny_model_path):
 
 
 def test_cancel_with_batched_tiles(tiny_model_path):
+    from scanclean.engine import plan_tiles
+
     session = ModelSession(tiny_model_path, intra_op_threads=1)
+    y0, y1, x0, x1 = plan_tiles(200, 150, session, tile=64)[0].window
     done = []
     with pytest.raises(Cancelled):
         clean_image(
@@ -95,7 +98,7 @@ def test_cancel_with_batched_tiles(tiny_model_path):
             tile=64,
             cancel=lambda: len(done) >= 4,
             progress=lambda d, t: done.append(d),
-            max_batch_pixels=64 * 64 * 4,
+            max_batch_pixels=(y1 - y0) * (x1 - x0) * 4,  # four windows per session call
         )
     assert done == [1, 2, 3, 4]
 

@@ -73,6 +73,28 @@ def test_grid_cores_partition_page_with_margin(height, width, tile, rf, m):
     assert max(shapes.pop()) <= max(tile, m)
 
 
+@pytest.mark.parametrize(
+    ("length", "tile", "rf", "m"),
+    [(3512, 768, 112, 8), (7016, 512, 112, 8), (2480, 1024, 112, 8), (1000, 100, 9, 1)],
+)
+def test_windows_are_the_smallest_that_need_no_more_of_them(length, tile, rf, m):
+    rows = tile_grid(length, m, tile, rf, m)  # one column of windows along `length`
+    side = rows[0].window[1] - rows[0].window[0]
+    assert side <= tile
+    assert tile_grid(length, m, side, rf, m) == rows  # `side` px windows: the same grid
+    # a window one size multiple smaller needs more windows
+    assert len(tile_grid(length, m, side - m, rf, m)) > len(rows)
+
+
+def test_a4_300dpi_height_in_768px_tiles():
+    # 3508 px padded to 3512; margin 56: 768 px windows step 656, so 6 are needed, and
+    # 6 windows of 680 px reach 6 * 680 - 5 * 112 = 3520 >= 3512 px (672 px: 3472)
+    rows = tile_grid(3512, 8, 768, 112, 8)
+    assert [t.window[:2] for t in rows] == [(i * 568, i * 568 + 680) for i in range(5)] + [
+        (2832, 3512)
+    ]
+
+
 def test_margin_covers_half_receptive_field_rounded_to_multiple():
     assert margin_for(5, 1) == 2
     assert margin_for(20, 8) == 16

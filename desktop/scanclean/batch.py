@@ -319,7 +319,7 @@ def run_job(
         skipped without reading anything.
     session : ModelSession
     tile : int
-        Tile (window) side in px.
+        Largest tile (window) side in px (default :data:`scanclean.engine.DEFAULT_TILE`).
     progress : callable or None
         ``progress(fraction)`` with the fraction of this file done, in [0, 1], after
         every tile.
@@ -417,7 +417,7 @@ def run_jobs(
     jobs : sequence of Job
     session : ModelSession
     tile : int
-        Tile side in px.
+        Largest tile side in px.
     on_result : callable or None
         ``on_result(result)`` after each job.
     progress : callable or None

@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=DEFAULT_TILE,
         metavar="PX",
-        help=f"tile side in px (default {DEFAULT_TILE}); memory grows with it, not with the page",
+        help=f"largest tile side in px (default {DEFAULT_TILE}); memory grows with it, not with "
+        "the page",
     )
     parser.add_argument(
         "--flips",

@@ -29,8 +29,14 @@ __all__ = [
     "plan_tiles",
 ]
 
-DEFAULT_TILE = 512
-"""Default tile (window) side in px."""
+DEFAULT_TILE = 768
+"""Default largest tile (window) side in px.
+
+768 px windows (each side shrunk to the smallest that needs no more windows) put 1.32 px
+through the network per page px on an A4 300-dpi page, against 1.58 for 512 px ones,
+and cost about 100-200 MiB more peak memory (``benchmarks/bench_engine.py``; figures in
+the README's Benchmarks section).
+"""
 
 MAX_BATCH_PIXELS = 512 * 512
 """Most input px sent to the session in one call; equal-shape tiles are batched up to this."""
@@ -112,7 +118,7 @@ def plan_tiles(height: int, width: int, session: ModelSession, tile: int = DEFAU
     """The tile grid :func:`clean_image` uses for a page of ``height`` x ``width`` px.
 
     A page whose padded size has no more px than one ``tile`` x ``tile`` window (a
-    540 x 420 px NoisyOffice page under 512 px tiles, say) runs as one window: the same
+    540 x 420 px NoisyOffice page under 768 px tiles, say) runs as one window: the same
     memory as one tile, and no px computed twice in overlaps. Larger pages get square
     windows of ``tile`` px.
 
@@ -166,7 +172,8 @@ def clean_image(
     pixels : ndarray, (H, W) float32 in [0, 1], 1 = paper
     session : ModelSession
     tile : int
-        Window side in px (default 512), rounded down to the model's size multiple.
+        Largest window side in px (default :data:`DEFAULT_TILE`), rounded down to the
+        model's size multiple.
     progress : callable or None
         ``progress(done_tiles, total_tiles)``, called after every tile.
     cancel : callable or None

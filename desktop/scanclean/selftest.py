@@ -29,8 +29,8 @@ import numpy as np
 
 __all__ = ["SelfTestError", "make_test_page", "demo_scan_paths", "run_checks", "main"]
 
-#: Size of the generated test page, (H, W) px: a strip of a 300 dpi scan, big enough to
-#: need more than one 512 px tile in width, small enough to clean in about a second.
+#: Size of the generated test page, (H, W) px: a strip of a 300 dpi scan, small enough to
+#: clean in about a second.
 PAGE_SHAPE = (320, 640)
 #: The cleaned background must keep at most this fraction of the input's distance to white.
 MAX_BACKGROUND_RATIO = 0.7
@@ -84,7 +84,7 @@ def _text_mask(shape: tuple[int, int]) -> np.ndarray:
             "ScanClean self-test: the quick brown fox",
             "jumps over the lazy dog. 0123456789",
             "Coffee stains, folds and grey paper go;",
-            "the text stays. DPI 300, tile 512 px.",
+            "the text stays. DPI 300, A4 or Letter.",
             "Denoising autoencoder, ONNX Runtime.",
             "ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijk",
         ]

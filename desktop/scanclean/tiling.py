@@ -7,8 +7,9 @@ autoencoder on the whole page at once (to float rounding):
 1. The whole page is (virtually) reflect-padded at the bottom and right to the
    model's ``size_multiple`` (:func:`pad_reflect` is the reference; the tiles read
    the same padded values through :func:`reflect_index` without copying the page).
-2. :func:`tile_grid` splits the padded page into equal windows of ``tile`` px that
-   overlap by at least the receptive field. Window starts are multiples of
+2. :func:`tile_grid` splits the padded page into equal windows of at most ``tile`` px
+   that overlap by at least the receptive field (each side shrunk to the smallest that
+   needs no more windows, so little is computed twice). Window starts are multiples of
    ``size_multiple`` and windows are clipped to the padded page, never padded again,
    so a window at the page border sees exactly what whole-page inference sees there.
 3. Each window keeps only its *core*; cores partition the page and lie at least
@@ -138,16 +139,25 @@ class Tile:
         return slice(cy0 - wy0, cy1 - wy0), slice(cx0 - wx0, cx1 - wx0)
 
 
-def _axis_windows(length: int, tile: int, margin: int) -> list[tuple[int, int, int, int]]:
+def _axis_windows(
+    length: int, tile: int, margin: int, multiple: int = 1
+) -> list[tuple[int, int, int, int]]:
     """Windows and cores along one axis: list of (w0, w1, c0, c1).
 
-    ``length`` and ``tile`` are multiples of the size multiple, as is the step
-    ``tile - 2 * margin``; the last window is shifted back to end at ``length``.
+    ``length`` and ``tile`` are multiples of ``multiple`` (the size multiple), as is
+    ``2 * margin``. The axis needs ``n`` windows of at most ``tile`` px stepping by
+    ``window - 2 * margin``; the window is then shrunk to the smallest multiple of
+    ``multiple`` that still covers the axis with ``n`` windows, so the overlaps are as
+    small as the margin allows instead of the last window overlapping its neighbour by up
+    to a whole step (an A4 300-dpi page in 768 px tiles: 1.32 instead of 1.63 px through
+    the network per page px).
     """
     if length <= tile:
         return [(0, length, 0, length)]
+    n = 1 + round_up(length - tile, tile - 2 * margin) // (tile - 2 * margin)
+    # n windows of side t cover the axis when n * t - (n - 1) * 2 * margin >= length
+    tile = min(tile, round_up(-(-(length + 2 * margin * (n - 1)) // n), multiple))
     step = tile - 2 * margin
-    n = 1 + round_up(length - tile, step) // step
     starts = [min(i * step, length - tile) for i in range(n)]
     out = []
     for i, s in enumerate(starts):
@@ -168,8 +178,8 @@ def tile_grid(
     height, width : int
         Padded page size in px, multiples of ``size_multiple``.
     tile : int
-        Window side in px (rounded down to ``size_multiple``); pages smaller than a
-        tile give one window of the page's size.
+        Largest window side in px (rounded down to ``size_multiple``); pages smaller
+        than a tile give one window of the page's size.
     receptive_field : int
         The model's receptive field in px.
     size_multiple : int
@@ -178,8 +188,9 @@ def tile_grid(
     Returns
     -------
     list of Tile
-        Row-major order; every window has the same shape
-        ``(min(tile, height), min(tile, width))``.
+        Row-major order; every window has the same shape, at most ``(tile, tile)``:
+        along each axis as many windows as ``tile`` px windows would need, each the
+        smallest multiple of ``size_multiple`` that still covers the axis with them.
 
     Raises
     ------
@@ -198,8 +209,8 @@ def tile_grid(
             f"tile {tile} px is too small for receptive field {receptive_field} px "
             f"(size multiple {m}); use a tile of at least {smallest} px"
         )
-    rows = _axis_windows(height, tile, margin)
-    cols = _axis_windows(width, tile, margin)
+    rows = _axis_windows(height, tile, margin, m)  # (n_rows,) of (w0, w1, c0, c1)
+    cols = _axis_windows(width, tile, margin, m)
     return [
         Tile(window=(wy0, wy1, wx0, wx1), core=(cy0, cy1, cx0, cx1))
         for (wy0, wy1, cy0, cy1) in rows

@@ -312,7 +312,13 @@ def add_evaluate(sub) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--per-page", action="store_true", help="print per-page figures too")
-    p.add_argument("--tile", type=int, default=512, metavar="PX")
+    p.add_argument(
+        "--tile",
+        type=int,
+        default=None,
+        metavar="PX",
+        help="largest tile side in px (default: the app's); results do not depend on it",
+    )
     p.add_argument("--threads", type=int, default=None)
     p.add_argument(
         "--flips",
@@ -331,7 +337,7 @@ def run_evaluate(args) -> int:
         args.model,
         args.data,
         groups=args.groups,
-        tile=args.tile,
+        **({} if args.tile is None else {"tile": args.tile}),
         threads=args.threads,
         flips=args.flips,
         without_tags=tuple(args.without_tag),

@@ -47,6 +47,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from scanclean.engine import DEFAULT_TILE
+
 from . import data as data_mod
 
 INK_BELOW = 0.75
@@ -354,7 +356,7 @@ def count_pages_below_raw(
 def evaluate_pages(
     model_paths: list[str | Path],
     pairs: list[data_mod.Pair],
-    tile: int = 512,
+    tile: int = DEFAULT_TILE,
     threads: int | None = None,
     flips: tuple[int, ...] = (1,),
     tags: dict[str, list[str]] | None = None,
@@ -367,7 +369,8 @@ def evaluate_pages(
         ONNX models (opened with ``scanclean.model.ModelSession``).
     pairs : list of data.Pair
     tile : int
-        Tile side (px) for ``scanclean.engine.clean_image``.
+        Largest tile side (px) for ``scanclean.engine.clean_image`` (results equal
+        whole-page inference whatever the tile).
     flips : tuple of int
         Each model runs once per value, as ``clean_image(..., flips=f)`` (the mirror
         self-ensemble; 1 = plain); runs with ``f > 1`` are named ``<model>+flips<f>``.
@@ -462,7 +465,7 @@ def evaluate_dir(
     model_paths: list[str | Path],
     data_dir: str | Path,
     groups: list[str] | None = None,
-    tile: int = 512,
+    tile: int = DEFAULT_TILE,
     threads: int | None = None,
     flips: tuple[int, ...] = (1,),
     without_tags: tuple[str, ...] = (),

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from scanclean.engine import DEFAULT_TILE
 from scanclean.qt.qt_compare import QtCompareView
 from scanclean.qt.qt_images import array_to_qimage, thumbnail_pixmap
 from scanclean.qt.qt_queue import (
@@ -127,7 +128,8 @@ class QtMainWindow(QMainWindow):
     intra_op_threads : int or None
         onnxruntime threads of the model session (None: onnxruntime's default).
     tile : int
-        Tile size for ``scanclean.engine.clean_image`` (px).
+        Largest tile side for ``scanclean.engine.clean_image`` (px; default
+        ``scanclean.engine.DEFAULT_TILE``).
 
     Signals
     -------
@@ -148,7 +150,7 @@ class QtMainWindow(QMainWindow):
         settings=None,
         model_path: str | Path | None = None,
         intra_op_threads: int | None = None,
-        tile: int = 512,
+        tile: int = DEFAULT_TILE,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

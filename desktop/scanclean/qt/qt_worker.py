@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Signal
 
+from scanclean.engine import DEFAULT_TILE
+
 log = logging.getLogger(__name__)
 
 
@@ -113,7 +115,7 @@ class QtCleanWorker(QRunnable):
         Returns the ``ModelSession`` to use (called once, in the worker thread); may raise
         ``scanclean.model.ModelError``.
     tile : int
-        Tile size (px) for ``clean_image``.
+        Largest tile side (px) for ``clean_image``.
     tag : object
         Echoed by ``started`` and ``finished`` so the GUI can tell workers apart.
     flips : int
@@ -130,7 +132,7 @@ class QtCleanWorker(QRunnable):
         self,
         jobs: Sequence[tuple[Hashable, np.ndarray, str]],
         get_session: Callable[[], Any],
-        tile: int = 512,
+        tile: int = DEFAULT_TILE,
         tag: object = None,
         flips: int = 1,
     ) -> None:
