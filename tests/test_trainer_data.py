@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -655,3 +656,11 @@ def test_teacher_is_the_mean_of_the_model_over_four_mirror_images(tiny_model_mul
     assert np.abs(one_pass - out).max() > 1e-3  # the mirror images do not agree
     with pytest.raises(ValueError, match="tiny-test-m8.onnx: patch 20 px is not a multiple"):
         make_teacher(tiny_model_multiple8_path, flips=4, threads=1, patch=20)
+
+
+def test_same_outputs_tells_two_models_apart(tiny_model_path, tiny_model_multiple8_path):
+    from scanclean_train.export import same_outputs
+
+    one, other = Path(tiny_model_path).read_bytes(), Path(tiny_model_multiple8_path).read_bytes()
+    assert same_outputs(one, one)
+    assert not same_outputs(one, other)

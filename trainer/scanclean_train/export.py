@@ -9,6 +9,7 @@ value_range, training_data, validation, metrics (JSON), macs_per_pixel, descript
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 from scanclean.pages import atomic_file
@@ -110,17 +111,163 @@ def _held_out_by(model_path: str | None) -> str:
 def to_onnx_bytes(model, opset: int = 17) -> bytes:
     """Convert a Keras model to a serialized ONNX model with dynamic N, H, W.
 
+    tf2onnx's graph is then simplified by :func:`upsampling_as_resize` when that gives
+    the same output on a probe page (exactly; else the graph is kept as converted, with a
+    warning).
+
     Raises
     ------
     RuntimeError
         tf2onnx failed (its message is kept).
     """
+    import onnx
     import tensorflow as tf
     import tf2onnx
 
     spec = (tf.TensorSpec((None, None, None, 1), tf.float32, name="input"),)
     proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=opset)
-    return proto.SerializeToString()
+    converted = proto.SerializeToString()
+    if upsampling_as_resize(proto) == 0:
+        return converted
+    simplified = proto.SerializeToString()
+    if not same_outputs(converted, simplified):
+        warnings.warn(
+            "the graph with Resize upsampling differs from tf2onnx's; kept tf2onnx's",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return converted
+    onnx.checker.check_model(proto)
+    return simplified
+
+
+# Keras's UpSampling2D(2, "nearest") as tf2onnx 1.17 writes it, NCHW in and out: each axis
+# repeated by ExpandDims + Tile + Reshape, with NHWC transposes between (op, Transpose perm).
+_REPEAT_CHAIN = (
+    ("Unsqueeze", None),
+    ("Tile", None),
+    ("Transpose", (0, 2, 3, 4, 1)),
+    ("Reshape", None),
+    ("Unsqueeze", None),
+    ("Tile", None),
+    ("Reshape", None),
+    ("Transpose", (0, 3, 1, 2)),
+)
+
+
+def _tile_factor(node, initializers) -> int | None:
+    """The one repeat count > 1 of a Tile node whose repeats are a constant, else None."""
+    from onnx import numpy_helper
+
+    if len(node.input) < 2 or node.input[1] not in initializers:
+        return None
+    repeats = [int(r) for r in numpy_helper.to_array(initializers[node.input[1]]).ravel()]
+    factors = [r for r in repeats if r != 1]
+    return factors[0] if len(factors) == 1 else None
+
+
+def upsampling_as_resize(proto) -> int:
+    """Replace tf2onnx's nearest-upsampling subgraphs by one ONNX ``Resize`` each, in place.
+
+    Keras's ``UpSampling2D(2, interpolation="nearest")`` reaches ONNX as two
+    ExpandDims/Tile/Reshape repeats with layout transposes between them; onnxruntime runs
+    those as plain copies and converts the U-Net's activations out of and back into its
+    blocked (NCHWc) convolution layout around each. One ``Resize`` (nearest, asymmetric
+    coordinates, floor: ``y[n, c, i, j] = x[n, c, i // s, j // s]``) does the same and stays
+    in that layout; for ``scanclean-default`` 2.3 on a 744 x 720 px tile it takes about
+    half the time of the converted graph in onnxruntime's profiler (1 thread). Nodes left
+    without a consumer (the shape arithmetic of the repeats) are removed.
+
+    Parameters
+    ----------
+    proto : onnx.ModelProto
+        As tf2onnx returns it; modified in place.
+
+    Returns
+    -------
+    int
+        Number of upsamplings replaced (0: the graph is unchanged).
+    """
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    def perm_of(node) -> tuple[int, ...] | None:
+        for attr in node.attribute:
+            if attr.name == "perm":
+                return tuple(helper.get_attribute_value(attr))
+        return None
+
+    graph = proto.graph
+    producer = {out: node for node in graph.node for out in node.output}
+    initializers = {t.name: t for t in graph.initializer}
+    replaced: dict[int, object] = {}  # id of the last node of a chain -> its Resize
+    dropped: set[int] = set()
+    for last in graph.node:
+        if last.op_type != "Transpose":
+            continue
+        chain = [last]
+        while len(chain) < len(_REPEAT_CHAIN) and chain[-1].input[0] in producer:
+            chain.append(producer[chain[-1].input[0]])
+        chain.reverse()
+        if len(chain) != len(_REPEAT_CHAIN) or any(
+            node.op_type != op or (perm is not None and perm_of(node) != perm)
+            for node, (op, perm) in zip(chain, _REPEAT_CHAIN, strict=True)
+        ):
+            continue
+        factors = {_tile_factor(chain[1], initializers), _tile_factor(chain[5], initializers)}
+        if len(factors) != 1 or None in factors:
+            continue
+        factor = factors.pop()
+        scales = f"{last.name}_resize_scales"
+        graph.initializer.append(
+            numpy_helper.from_array(np.array([1, 1, factor, factor], np.float32), scales)
+        )
+        replaced[id(last)] = helper.make_node(
+            "Resize",
+            [chain[0].input[0], "", scales],
+            [last.output[0]],
+            name=f"{last.name}_resize",
+            mode="nearest",
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        )
+        dropped.update(id(node) for node in chain)
+    if not replaced:
+        return 0
+    nodes = [
+        replaced.get(id(n), n) for n in graph.node if id(n) in replaced or id(n) not in dropped
+    ]
+    # keep only nodes something downstream needs (walk back from the graph outputs)
+    needed = {out.name for out in graph.output}
+    kept = []
+    for node in reversed(nodes):
+        if any(out in needed for out in node.output):
+            kept.append(node)
+            needed.update(name for name in node.input if name)
+    del graph.node[:]
+    graph.node.extend(reversed(kept))
+    unused = [t for t in graph.initializer if t.name not in needed]
+    for tensor in unused:
+        graph.initializer.remove(tensor)
+    return len(replaced)
+
+
+def same_outputs(a: bytes, b: bytes, shape: tuple[int, ...] = (2, 40, 56, 1)) -> bool:
+    """Whether two serialized (N, H, W, 1) ONNX models give identical outputs on a probe.
+
+    The probe is a seeded random batch of ``shape`` (H and W multiples of 8, the largest
+    size multiple of our architectures) in [0, 1]; "identical" is a difference of at most
+    1e-6, float rounding.
+    """
+    import numpy as np
+    import onnxruntime as ort
+
+    probe = np.random.default_rng(0).random(shape, dtype=np.float32)
+    outs = []
+    for data in (a, b):
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        outs.append(session.run(None, {session.get_inputs()[0].name: probe})[0])
+    return outs[0].shape == outs[1].shape and float(np.abs(outs[0] - outs[1]).max()) <= 1e-6
 
 
 def set_metadata(onnx_bytes: bytes, metadata: dict[str, str]) -> bytes:
