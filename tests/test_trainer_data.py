@@ -664,3 +664,5 @@ def test_same_outputs_tells_two_models_apart(tiny_model_path, tiny_model_multipl
     one, other = Path(tiny_model_path).read_bytes(), Path(tiny_model_multiple8_path).read_bytes()
     assert same_outputs(one, one)
     assert not same_outputs(one, other)
+    # a probe the models cannot take (not a multiple of 8 for the second) is "not the same"
+    assert not same_outputs(other, other, shape=(1, 36, 44, 1))
