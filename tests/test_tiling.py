@@ -46,9 +46,24 @@ def test_crop_window_equals_padded_page_slice():
         np.testing.assert_array_equal(crop_window(img, window), padded[y0:y1, x0:x1])
 
 
+def _random_grids(n=40, seed=0):
+    """Seeded (height, width, tile, rf, m) combinations with a tile large enough for rf."""
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        m = int(rng.choice([1, 8, 16]))
+        rf = int(rng.integers(1, 120))
+        smallest = 2 * margin_for(rf, m) + m
+        tile = int(rng.integers(smallest, smallest + 300))
+        height, width = (int(v) * m for v in rng.integers(1, 900 // m + 2, size=2))
+        out.append((height, width, tile, rf, m))
+    return out
+
+
 @pytest.mark.parametrize(
     ("height", "width", "tile", "rf", "m"),
-    [(520, 392, 128, 5, 1), (520, 392, 128, 20, 8), (64, 64, 512, 5, 1), (1000, 33, 100, 9, 1)],
+    [(520, 392, 128, 5, 1), (520, 392, 128, 20, 8), (64, 64, 512, 5, 1), (1000, 33, 100, 9, 1)]
+    + _random_grids(),
 )
 def test_grid_cores_partition_page_with_margin(height, width, tile, rf, m):
     tiles = tile_grid(height, width, tile, rf, m)
