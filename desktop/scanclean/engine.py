@@ -33,7 +33,7 @@ DEFAULT_TILE = 768
 """Default largest tile (window) side in px.
 
 768 px windows (each side shrunk to the smallest that needs no more windows) put 1.32 px
-through the network per page px on an A4 300-dpi page, against 1.58 for 512 px ones,
+through the network per page px on an A4 300-dpi page, against 1.57 for 512 px ones,
 and cost about 100-200 MiB more peak memory (``benchmarks/bench_engine.py``; figures in
 the README's Benchmarks section).
 """

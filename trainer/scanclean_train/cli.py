@@ -286,6 +286,8 @@ def run_export(args) -> int:
 
 
 def add_evaluate(sub) -> None:
+    from scanclean.engine import DEFAULT_TILE  # numpy only, no onnxruntime
+
     p = sub.add_parser("evaluate", help="RMSE/PSNR/SSIM of a model and baselines on paired pages")
     p.add_argument(
         "--model",
@@ -315,9 +317,10 @@ def add_evaluate(sub) -> None:
     p.add_argument(
         "--tile",
         type=int,
-        default=None,
+        default=DEFAULT_TILE,
         metavar="PX",
-        help="largest tile side in px (default: the app's); results do not depend on it",
+        help=f"largest tile side in px (default {DEFAULT_TILE}, the app's); results do not "
+        "depend on it",
     )
     p.add_argument("--threads", type=int, default=None)
     p.add_argument(
@@ -337,7 +340,7 @@ def run_evaluate(args) -> int:
         args.model,
         args.data,
         groups=args.groups,
-        **({} if args.tile is None else {"tile": args.tile}),
+        tile=args.tile,
         threads=args.threads,
         flips=args.flips,
         without_tags=tuple(args.without_tag),
