@@ -234,6 +234,37 @@ def test_average_writes_the_mean_of_the_runs_weights(tiny_run, tmp_path, capsys)
     assert not (tmp_path / "x").exists()
 
 
+def test_fit_builds_the_unet_widths_asked_for_and_refuses_bad_ones(tiny_run, tmp_path, capsys):
+    import onnx
+
+    _, data, _ = tiny_run
+    out = tmp_path / "w"
+    argv = ["fit", "--data", str(data), "--out", str(out), "--epochs", "1", "--steps", "2"]
+    argv += ["--patch", "32", "--batch-size", "4", "--threads", "1", "--val-groups", "b"]
+    assert train_cli.main([*argv, "--arch", "unet", "--widths", "4,6,8"]) == 0
+    record = json.loads((out / "config.json").read_text())
+    assert record["config"]["widths"] == [4, 6, 8]
+    assert record["architecture"]["name"] == "unet-4-6-8"
+    assert record["architecture"]["size_multiple"] == 4
+    convs = [
+        lay.filters
+        for lay in load_run_model(out / "model.keras").layers
+        if isinstance(lay, tf.keras.layers.Conv2D)
+    ]
+    assert convs[:2] == [4, 4] and max(convs) == 8
+    assert train_cli.main(["export", str(out / "model.keras"), "--out", str(out / "m.onnx")]) == 0
+    meta = {p.key: p.value for p in onnx.load(out / "m.onnx").metadata_props}
+    assert meta["architecture"] == "unet-4-6-8" and meta["size_multiple"] == "4"
+
+    assert train_cli.main([*argv, "--arch", "seed", "--widths", "4,8"]) == 1
+    assert "widths apply to the unet architecture only" in capsys.readouterr().err
+    for bad in ("8", "4,0", "4,x"):
+        with pytest.raises(SystemExit) as exit_info:
+            train_cli.main([*argv, "--arch", "unet", "--widths", bad])
+        assert exit_info.value.code == 2
+    assert "--widths" in capsys.readouterr().err
+
+
 def test_distilled_loss_aims_at_the_blend_of_clean_and_teacher_and_weights_ink():
     from scanclean_train.losses import DistilledLoss
 

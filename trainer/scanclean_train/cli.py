@@ -2,7 +2,7 @@
 
 Subcommands::
 
-    scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet} --out RUN ...
+    scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet} [--widths F,F,...] --out RUN ...
     scanclean-train average RUN1/model.keras RUN2/model.keras [...] --out RUN
     scanclean-train export RUN/model.keras --out MODEL.onnx [--name NAME] [--version V]
     scanclean-train evaluate --model MODEL.onnx --data DIR [--groups G,G] [--flips F,F] [--json]
@@ -42,6 +42,17 @@ def split_flips(text: str) -> tuple[int, ...]:
     return values
 
 
+def split_widths(text: str) -> list[int]:
+    """``"16,24,48,96"`` -> ``[16, 24, 48, 96]``: two or more positive filter counts."""
+    try:
+        values = [int(t) for t in split_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
+    if len(values) < 2 or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"two or more positive filter counts: {text!r}")
+    return values
+
+
 def add_fit(sub) -> None:
     from scanclean.engine import FLIPS
 
@@ -60,6 +71,13 @@ def add_fit(sub) -> None:
         help="data dir with noisy/ and clean/ (repeatable; validation groups come from the first)",
     )
     p.add_argument("--arch", choices=ARCH_NAMES, default=DEFAULT_ARCH)
+    p.add_argument(
+        "--widths",
+        type=split_widths,
+        default=None,
+        metavar="F,F,...",
+        help="unet only: filters per resolution, finest first (default 8,24,48,96)",
+    )
     p.add_argument("--out", required=True, metavar="RUN", help="run folder")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--steps", type=int, default=100, help="batches per epoch")
@@ -180,6 +198,7 @@ def run_fit(args) -> int:
     config = FitConfig(
         data=[os.path.abspath(d) for d in args.data],
         arch=args.arch,
+        widths=args.widths,
         epochs=args.epochs,
         steps_per_epoch=args.steps,
         batch_size=args.batch_size,

@@ -138,20 +138,29 @@ def build_unet(widths: tuple[int, ...] = (8, 24, 48, 96)) -> tuple[keras.Model, 
 ARCHITECTURES = {"seed": build_seed, "unet": build_unet}  # keys: ARCH_NAMES
 
 
-def build_model(arch: str) -> tuple[keras.Model, ArchInfo]:
+def build_model(arch: str, widths=None) -> tuple[keras.Model, ArchInfo]:
     """Build an architecture by name (see :data:`ARCHITECTURES`).
+
+    Parameters
+    ----------
+    arch : str
+        A key of :data:`ARCHITECTURES`.
+    widths : sequence of int or None
+        ``unet`` only: filters per resolution, finest first (:func:`build_unet`); None for
+        the default.
 
     Raises
     ------
     ValueError
-        Unknown name.
+        Unknown name, or ``widths`` for an architecture other than ``unet``.
     """
-    try:
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}")
+    if widths is None:
         return ARCHITECTURES[arch]()
-    except KeyError:
-        raise ValueError(
-            f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}"
-        ) from None
+    if arch != "unet":
+        raise ValueError(f"widths apply to the unet architecture only, not {arch!r}")
+    return build_unet(tuple(widths))
 
 
 def macs_per_pixel(model: keras.Model) -> int:

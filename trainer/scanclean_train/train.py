@@ -39,6 +39,9 @@ class FitConfig:
         (synthetic pages, say) are used for training only.
     arch : str
         Architecture name (``scanclean_train.model.ARCHITECTURES``).
+    widths : list of int or None
+        ``unet`` only: filters per resolution, finest first (``model.build_unet``); None
+        for the architecture's default.
     epochs, steps_per_epoch, batch_size : int
     patch : int
         Training patch side (px).
@@ -110,6 +113,7 @@ class FitConfig:
 
     data: list[str]
     arch: str = "unet"
+    widths: list[int] | None = None
     epochs: int = 30
     steps_per_epoch: int = 100
     batch_size: int = 16
@@ -431,7 +435,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     weights = data_mod.page_weights([n_first, len(train_pages) - n_first], config.first_fraction)
     step = max(1, len(val_pages) // max(1, config.val_pages_per_epoch))
     val_subset = val_pages[::step][: config.val_pages_per_epoch]
-    model, info = build_model(config.arch)
+    model, info = build_model(config.arch, config.widths)
     if config.init:
         start_from(model, config.init)
     predictor = make_predictor(model)
