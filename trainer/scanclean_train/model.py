@@ -106,8 +106,8 @@ def build_unet(widths: tuple[int, ...] = (8, 24, 48, 96)) -> tuple[keras.Model, 
     widths : tuple of int
         Filters per resolution, finest first; ``len(widths) - 1`` 2x2 poolings. The
         full-resolution level costs the most time per filter: 8 filters there instead of
-        16 run 1.33 instead of 1.07 MP/s through onnxruntime on this 2-core CPU (19,584
-        vs 27,072 MAC/px; ``python benchmarks/bench_widths.py``).
+        16 run 1.97 instead of 1.63 MP/s through onnxruntime on a 2-core CPU (19,584 vs
+        27,072 MAC/px; ``python benchmarks/bench_widths.py``, models/README.md).
 
     Returns
     -------
