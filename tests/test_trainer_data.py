@@ -451,12 +451,16 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"teacher_flips": 3}, "teacher_flips must be one of"),
         ({"teacher_weight": 0.0}, "teacher_weight must be in"),
         ({"val_groups": []}, "keep 'best' needs held-out groups"),
+        ({"arch": "seed", "widths": [4, 8]}, "widths apply to the unet architecture only"),
+        ({"widths": [8]}, "widths must be two or more positive"),
+        ({"widths": [8, 0]}, "widths must be two or more positive"),
     ],
 )
 def test_fit_config_rejects_a_bad_setting_before_training(setting, message):
     from scanclean_train.train import FitConfig
 
     FitConfig(data=["d"], keep="last", loss="ink-mse", epochs=10, stop_after=10, first_fraction=1.0)
+    FitConfig(data=["d"], widths=[16, 24, 48, 96])
     with pytest.raises(ValueError, match=message):
         FitConfig(data=["d"], **setting)
 

@@ -160,6 +160,10 @@ class FitConfig:
             )
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, not {self.loss!r}")
+        if self.widths is not None and self.arch != "unet":
+            raise ValueError(f"widths apply to the unet architecture only, not {self.arch!r}")
+        if self.widths is not None and (len(self.widths) < 2 or min(self.widths) < 1):
+            raise ValueError(f"widths must be two or more positive filter counts: {self.widths}")
         for name in ("epochs", "steps_per_epoch", "batch_size", "patch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
