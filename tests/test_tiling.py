@@ -50,7 +50,7 @@ def _random_grids(n=40, seed=0):
     """Seeded (height, width, tile, rf, m) combinations with a tile large enough for rf."""
     rng = np.random.default_rng(seed)
     out = []
-    while len(out) < n:
+    for _ in range(n):
         m = int(rng.choice([1, 8, 16]))
         rf = int(rng.integers(1, 120))
         smallest = 2 * margin_for(rf, m) + m

@@ -43,14 +43,17 @@ def split_flips(text: str) -> tuple[int, ...]:
 
 
 def split_widths(text: str) -> list[int]:
-    """``"16,24,48,96"`` -> ``[16, 24, 48, 96]``: two or more positive filter counts."""
+    """``"16,24,48,96"`` -> ``[16, 24, 48, 96]``, checked by ``train.check_widths``."""
+    from .train import check_widths
+
     try:
         values = [int(t) for t in split_list(text)]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
-    if len(values) < 2 or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"two or more positive filter counts: {text!r}")
-    return values
+    try:
+        return check_widths(values)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_fit(sub) -> None:

@@ -28,6 +28,19 @@ from . import data as data_mod
 from .export import write_atomic
 
 
+def check_widths(widths: list[int]) -> list[int]:
+    """Return U-Net ``widths`` (filters per resolution, finest first) if usable.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two counts, or a count below 1.
+    """
+    if len(widths) < 2 or min(widths) < 1:
+        raise ValueError(f"widths must be two or more positive filter counts: {list(widths)}")
+    return widths
+
+
 @dataclass
 class FitConfig:
     """Every setting of a training run (written to ``config.json``).
@@ -162,8 +175,8 @@ class FitConfig:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, not {self.loss!r}")
         if self.widths is not None and self.arch != "unet":
             raise ValueError(f"widths apply to the unet architecture only, not {self.arch!r}")
-        if self.widths is not None and (len(self.widths) < 2 or min(self.widths) < 1):
-            raise ValueError(f"widths must be two or more positive filter counts: {self.widths}")
+        if self.widths is not None:
+            check_widths(self.widths)
         for name in ("epochs", "steps_per_epoch", "batch_size", "patch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
