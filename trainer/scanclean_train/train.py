@@ -173,9 +173,9 @@ class FitConfig:
             )
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, not {self.loss!r}")
-        if self.widths is not None and self.arch != "unet":
-            raise ValueError(f"widths apply to the unet architecture only, not {self.arch!r}")
         if self.widths is not None:
+            if self.arch != "unet":
+                raise ValueError(f"widths apply to the unet architecture only, not {self.arch!r}")
             check_widths(self.widths)
         for name in ("epochs", "steps_per_epoch", "batch_size", "patch"):
             if getattr(self, name) < 1:
