@@ -82,6 +82,38 @@ def test_split_holds_out_whole_groups(tmp_path):
         D.split_pairs(pairs, ["nope"])
 
 
+def test_unseen_text_drops_training_pages_that_share_a_held_out_page(tmp_path):
+    from scanclean_train import cli
+    from scanclean_train.export import describe_training
+    from scanclean_train.train import FitConfig, prepare_split
+
+    # write_pair_dir draws the text of page i from i % 5: pages 0 and 5 share theirs, etc.
+    names = [f"{i}.png" for i in range(10)]
+    groups = {"a": names[:4], "b": names[4:7], "c": names[7:]}
+    data = write_pair_dir(tmp_path / "d", names, groups=groups)
+    plain = FitConfig(data=[str(data)], val_groups=["b"])
+    train, val = prepare_split(plain)
+    assert len(train) == 7 and "unseen_text" not in plain.split
+
+    config = FitConfig(data=[str(data)], val_groups=["b"], unseen_text=True)
+    train, val = prepare_split(config)
+    assert sorted(p.name for p in val) == ["4.png", "5.png", "6.png"]  # texts 4, 0, 1
+    assert [p.name for p in train] == ["2.png", "3.png", "7.png", "8.png"]
+    assert config.split["dropped_shared_text_pages"] == ["0.png", "1.png", "9.png"]
+    assert config.split["first_training_pages"] == 4
+    held = {D.read_grey(p.clean).tobytes() for p in val}
+    assert all(D.read_grey(p.clean).tobytes() not in held for p in train)
+    assert describe_training({"config": asdict(config)})[1].endswith("text dropped")
+
+    with pytest.raises(D.DataError, match="every training page shares"):
+        D.drop_shared_text(val, val)
+    args = cli.build_parser().parse_args(["fit", "--data", "x", "--out", "y", "--unseen-text"])
+    assert (
+        args.unseen_text
+        and not cli.build_parser().parse_args(["fit", "--data", "x", "--out", "y"]).unseen_text
+    )
+
+
 def test_no_held_out_group_trains_every_page_and_the_export_says_so(tmp_path, capsys):
     from scanclean_train import cli
     from scanclean_train.export import describe_training

@@ -96,6 +96,12 @@ def add_fit(sub) -> None:
         help="background groups held out for validation (default: 20%% of groups by seed); "
         "'none' trains on every group and scores no epoch (needs --keep last)",
     )
+    p.add_argument(
+        "--unseen-text",
+        action="store_true",
+        help="also drop from training the pages whose clean page (the text) is on the "
+        "validation side, so validation measures unseen stains on unseen text",
+    )
     p.add_argument("--val-pages", type=int, default=16, help="held-out pages scored per epoch")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-augment", action="store_true", help="plain random crops only")
@@ -209,6 +215,7 @@ def run_fit(args) -> int:
         loss=args.loss,
         learning_rate=args.lr,
         val_groups=args.val_groups,
+        unseen_text=args.unseen_text,
         seed=args.seed,
         augment=not args.no_augment,
         max_minutes=args.max_minutes,

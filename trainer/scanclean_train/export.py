@@ -97,6 +97,8 @@ def describe_training(record: dict) -> tuple[str, str]:
         validation = "held-out whole background groups (no background on both sides): " + (
             ", ".join(split.get("val_groups", [])) or "unknown"
         )
+        if split.get("unseen_text"):
+            validation += "; training pages sharing a held-out page's text dropped"
     return training, validation
 
 

@@ -67,6 +67,10 @@ class FitConfig:
         empty list holds nothing out: every page trains and no epoch is scored (for the
         final model of a recipe already validated on held-out groups; needs
         ``keep="last"``).
+    unseen_text : bool
+        Also drop from training every page of the first data dir whose clean page (its
+        text) is a validation page's (:func:`data.drop_shared_text`), so validation
+        measures unseen stains on unseen text.
     val_pages_per_epoch : int
         Whole held-out pages scored after each epoch to pick the best checkpoint (a fixed,
         evenly spread subset; ``scanclean-train evaluate`` scores them all).
@@ -135,6 +139,7 @@ class FitConfig:
     learning_rate: float = 1e-3
     val_groups: list[str] | None = None
     val_fraction: float = 0.2
+    unseen_text: bool = False
     seed: int = 0
     augment: bool = True
     max_minutes: float | None = None
@@ -319,8 +324,10 @@ def identity_rmse(pages: list[tuple[np.ndarray, np.ndarray]]) -> float:
 def prepare_split(config: FitConfig) -> tuple[list, list]:
     """Find pairs in every data dir and split the first by background groups.
 
-    Fills ``config.split`` with the group and page names of both sides. With
-    ``config.val_groups == []`` every page trains and the validation side is empty.
+    Fills ``config.split`` with the group and page names of both sides (and, with
+    ``config.unseen_text``, the training pages dropped for sharing a validation page's
+    text). With ``config.val_groups == []`` every page trains and the validation side is
+    empty.
 
     Returns
     -------
@@ -335,6 +342,9 @@ def prepare_split(config: FitConfig) -> tuple[list, list]:
             [p.group for p in first], config.val_fraction, config.seed
         )
         train, val = data_mod.split_pairs(first, val_groups)
+    dropped = []
+    if config.unseen_text and val:
+        train, dropped = data_mod.drop_shared_text(train, val)
     config.split = {
         "val_groups": sorted({p.group for p in val}),
         "train_groups": sorted({p.group for p in train}),
@@ -342,6 +352,9 @@ def prepare_split(config: FitConfig) -> tuple[list, list]:
         "first_training_pages": len(train),
         "extra_training_pages": len(extra),
     }
+    if config.unseen_text:
+        config.split["unseen_text"] = True
+        config.split["dropped_shared_text_pages"] = [p.name for p in dropped]
     return train + extra, val
 
 
@@ -501,6 +514,9 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
             else "(every background group trains; no epoch is scored)"
         )
     )
+    if config.unseen_text:
+        dropped = config.split["dropped_shared_text_pages"]
+        log(f"{len(dropped)} pages sharing a held-out page's text dropped from training")
 
     best, best_epoch, last_epoch, start = float("inf"), -1, 0, time.monotonic()
     with open(out_dir / "history.csv", "w", newline="") as fh:
