@@ -28,7 +28,9 @@ faint ink and harms bleed-through pages shows as such, not as one blended number
 Where the error lies: the pooled RMSE is also given over three regions of the clean page,
 ``ink`` (clean < 0.75, the F-measure's ink), ``edge`` (0.75 to 0.95: anti-aliased stroke
 rims and the faintest ink) and ``paper`` (0.95 and above: what is left of the stains, or
-paper damaged).
+paper damaged), with each region's mean signed error (``bias_<region>``: above 0 the output
+is lighter than the clean page there, below 0 darker), which tells ink kept too light or
+strokes grown thicker from an error that has no direction.
 
 Light strokes: ``recall_light`` is the share (%) of the pixels of strokes drawn light in
 the clean page itself (pencil, light pens, light grey print: ink of tone 0.4 or lighter
@@ -187,7 +189,8 @@ def page_scores(output: np.ndarray, clean: np.ndarray, light: np.ndarray | None 
     """Per-page figures: squared error sum, px, RMSE, PSNR (dB), SSIM, ink precision, recall
     and F-measure (%, :func:`ink_detection`).
 
-    Also the squared error sum and px of each region (``sq_ink``, ``px_ink``, ...; see
+    Also the squared and signed error sums and px of each region (``sq_ink``, ``sum_ink``,
+    ``px_ink``, ...; see
     :func:`region_masks`), and the px of light strokes (:func:`light_strokes`) and of
     those Otsu keeps as ink (``px_light``, ``kept_light``). SSIM is scikit-image's
     ``structural_similarity`` (Wang et al., IEEE TIP 2004) with data range 1. *light*:
@@ -201,6 +204,7 @@ def page_scores(output: np.ndarray, clean: np.ndarray, light: np.ndarray | None 
     regions = {}
     for region, mask in region_masks(clean).items():
         regions[f"sq_{region}"] = float(np.sum(diff[mask] ** 2))
+        regions[f"sum_{region}"] = float(np.sum(diff[mask]))
         regions[f"px_{region}"] = int(mask.sum())
     if light is None:
         light = light_strokes(clean)
@@ -228,7 +232,9 @@ def pool(pages: list[dict]) -> dict:
     precision, recall and F.
 
     ``rmse_ink``, ``rmse_edge`` and ``rmse_paper`` pool each region alone (None where no
-    page has that region). ``px_share_<region>`` is the region's fraction of all px and
+    page has that region); ``bias_<region>`` is the region's mean signed error, output minus
+    clean (above 0: lighter than the clean page; None likewise). ``px_share_<region>`` is
+    the region's fraction of all px and
     ``error_share_<region>`` its fraction of the squared error (None for an error-free
     output or an absent region), both in [0, 1]: where a model's error lies, not only
     how large it is. ``recall_light`` (%) pools the light strokes' px kept as ink over the
@@ -247,6 +253,9 @@ def pool(pages: list[dict]) -> dict:
         px = sum(p.get(f"px_{region}", 0) for p in pages)
         sq = sum(p.get(f"sq_{region}", 0.0) for p in pages)
         overall[f"rmse_{region}"] = math.sqrt(sq / px) if px else None
+        overall[f"bias_{region}"] = (
+            sum(p.get(f"sum_{region}", 0.0) for p in pages) / px if px else None
+        )
         overall[f"px_share_{region}"] = px / total_px
         overall[f"error_share_{region}"] = sq / total_sq if total_sq and px else None
     light_px = sum(p.get("px_light", 0) for p in pages)
