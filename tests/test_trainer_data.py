@@ -357,7 +357,9 @@ def test_region_rmse_tells_a_left_stain_from_lost_ink():
     assert lost["rmse_paper"] == lost["rmse_edge"] == 0.0
     assert lost["error_share_ink"] == 1.0
     assert lost["bias_ink"] == pytest.approx(0.5) and lost["bias_paper"] == 0.0  # too light
-    assert stain["bias_paper"] == pytest.approx(-0.3 * 320 / (2 * 1480))  # two pages, 320 px stained
+    assert stain["bias_paper"] == pytest.approx(
+        -0.3 * 320 / (2 * 1480)
+    )  # two pages, 320 px stained
     grown = clean.copy()
     grown[10:30, 17] = grown[10:30, 22] = 0.0  # rims drawn as ink: the stroke grew
     assert E.pool([E.page_scores(grown, clean)])["bias_edge"] == pytest.approx(-0.85)

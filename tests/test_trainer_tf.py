@@ -258,6 +258,10 @@ def test_fit_builds_the_unet_widths_asked_for_and_refuses_bad_ones(tiny_run, tmp
 
     assert train_cli.main([*argv, "--arch", "seed", "--widths", "4,8"]) == 1
     assert "widths apply to the unet architecture only" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unet architecture only"):
+        build_model("seed", [4, 8])  # the API, not only the command line, refuses them
+    with pytest.raises(ValueError, match="two or more positive"):
+        build_model("unet", [8])
     for bad in ("8", "4,0", "4,x"):
         with pytest.raises(SystemExit) as exit_info:
             train_cli.main([*argv, "--arch", "unet", "--widths", bad])

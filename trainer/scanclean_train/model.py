@@ -152,15 +152,16 @@ def build_model(arch: str, widths=None) -> tuple[keras.Model, ArchInfo]:
     Raises
     ------
     ValueError
-        Unknown name, or ``widths`` for an architecture other than ``unet``.
+        Unknown name, ``widths`` for an architecture other than ``unet``, or unusable
+        ``widths`` (:func:`train.check_widths`).
     """
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}")
     if widths is None:
         return ARCHITECTURES[arch]()
-    if arch != "unet":
-        raise ValueError(f"widths apply to the unet architecture only, not {arch!r}")
-    return build_unet(tuple(widths))
+    from .train import check_widths
+
+    return build_unet(tuple(check_widths(list(widths), arch)))
 
 
 def macs_per_pixel(model: keras.Model) -> int:

@@ -28,14 +28,19 @@ from . import data as data_mod
 from .export import write_atomic
 
 
-def check_widths(widths: list[int]) -> list[int]:
+def check_widths(widths: list[int], arch: str = "unet") -> list[int]:
     """Return U-Net ``widths`` (filters per resolution, finest first) if usable.
+
+    Checked here, without TensorFlow, for both ``FitConfig`` (before a run starts) and
+    ``model.build_model``.
 
     Raises
     ------
     ValueError
-        Fewer than two counts, or a count below 1.
+        ``arch`` is not ``unet``, fewer than two counts, or a count below 1.
     """
+    if arch != "unet":
+        raise ValueError(f"widths apply to the unet architecture only, not {arch!r}")
     if len(widths) < 2 or min(widths) < 1:
         raise ValueError(f"widths must be two or more positive filter counts: {list(widths)}")
     return widths
@@ -179,9 +184,7 @@ class FitConfig:
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, not {self.loss!r}")
         if self.widths is not None:
-            if self.arch != "unet":
-                raise ValueError(f"widths apply to the unet architecture only, not {self.arch!r}")
-            check_widths(self.widths)
+            check_widths(self.widths, self.arch)
         for name in ("epochs", "steps_per_epoch", "batch_size", "patch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
