@@ -190,9 +190,8 @@ def page_scores(output: np.ndarray, clean: np.ndarray, light: np.ndarray | None 
     and F-measure (%, :func:`ink_detection`).
 
     Also the squared and signed error sums and px of each region (``sq_ink``, ``sum_ink``,
-    ``px_ink``, ...; see
-    :func:`region_masks`), and the px of light strokes (:func:`light_strokes`) and of
-    those Otsu keeps as ink (``px_light``, ``kept_light``). SSIM is scikit-image's
+    ``px_ink``, ...; see :func:`region_masks`), and the px of light strokes
+    (:func:`light_strokes`) and of those Otsu keeps as ink (``px_light``, ``kept_light``). SSIM is scikit-image's
     ``structural_similarity`` (Wang et al., IEEE TIP 2004) with data range 1. *light*:
     ``light_strokes(clean)`` when the caller scores several outputs of one page.
     """
@@ -234,11 +233,10 @@ def pool(pages: list[dict]) -> dict:
     ``rmse_ink``, ``rmse_edge`` and ``rmse_paper`` pool each region alone (None where no
     page has that region); ``bias_<region>`` is the region's mean signed error, output minus
     clean (above 0: lighter than the clean page; None likewise). ``px_share_<region>`` is
-    the region's fraction of all px and
-    ``error_share_<region>`` its fraction of the squared error (None for an error-free
-    output or an absent region), both in [0, 1]: where a model's error lies, not only
-    how large it is. ``recall_light`` (%) pools the light strokes' px kept as ink over the
-    pages (None where no page has light strokes).
+    the region's fraction of all px and ``error_share_<region>`` its fraction of the
+    squared error (None for an error-free output or an absent region), both in [0, 1]:
+    where a model's error lies, not only how large it is. ``recall_light`` (%) pools the
+    light strokes' px kept as ink over the pages (None where no page has light strokes).
     """
     total_sq = sum(p["sq"] for p in pages)
     total_px = sum(p["px"] for p in pages)

@@ -181,6 +181,10 @@ class FitConfig:
                 "keep 'best' needs held-out groups to pick the best epoch; "
                 "with no validation groups keep the 'last' epoch"
             )
+        if self.val_groups == [] and self.unseen_text:
+            raise ValueError(
+                "unseen_text needs held-out groups whose text it keeps out of training"
+            )
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, not {self.loss!r}")
         if self.widths is not None:
@@ -346,7 +350,7 @@ def prepare_split(config: FitConfig) -> tuple[list, list]:
         )
         train, val = data_mod.split_pairs(first, val_groups)
     dropped = []
-    if config.unseen_text and val:
+    if config.unseen_text:
         train, dropped = data_mod.drop_shared_text(train, val)
     config.split = {
         "val_groups": sorted({p.group for p in val}),
