@@ -291,3 +291,45 @@ def test_dataset_stats_measures_a_known_difference(tmp_path):
     assert s["background"]["median"] == pytest.approx(0.8, abs=1e-3)
     assert s["texture"]["median"] == pytest.approx(0.0, abs=1e-3)
     assert s["ink"]["median"] == pytest.approx(0.2, abs=1e-3)
+
+
+def test_given_text_pages_are_soiled_as_they_are(tmp_path):
+    # a pair folder with three pages, two of them the same text on different backgrounds
+    data = tmp_path / "real"
+    for sub in ("noisy", "clean"):
+        (data / sub).mkdir(parents=True)
+    texts = []
+    for k in range(2):
+        page = np.ones((90, 130), np.float32)
+        page[20 + 30 * k : 30 + 30 * k, 10:120] = 0.0  # a line of "text" at its own place
+        texts.append(page)
+    for i, page in enumerate([texts[0], texts[1], texts[0]]):
+        img = Image.fromarray((page * 255).astype(np.uint8))
+        img.save(data / "clean" / f"{i}.png")
+        img.save(data / "noisy" / f"{i}.png")
+    (data / "backgrounds.json").write_text(
+        json.dumps({"groups": {"a": ["0.png", "1.png"], "b": ["2.png"]}})
+    )
+    read = synth.read_texts(data)
+    assert len(read) == 2  # the repeated text once
+    assert [t.tobytes() for t in synth.read_texts(data, ["b"])] == [texts[0].tobytes()]
+
+    clean, noisy, meta = synth.generate(np.random.default_rng(3), text=texts[1], dirt=["coffee"])
+    assert np.array_equal(clean, texts[1]) and noisy.shape == clean.shape
+    assert np.abs(noisy - clean)[clean == 1].mean() > 0.01  # soiled
+    assert meta["body_px"] is None and meta["dirt"] == ["coffee"]
+    with pytest.raises(ValueError, match="rendered page"):
+        synth.generate(np.random.default_rng(3), text=texts[1], marks=["stamp"])
+    with pytest.raises(ValueError, match="page size cannot be set"):
+        synth.write_dataset(tmp_path / "x", 1, seed=0, size=SMALL, texts=read)
+
+    parser = argparse.ArgumentParser()
+    synth.add_arguments(parser)
+    out = tmp_path / "soiled"
+    argv = ["--out", str(out), "--count", "4", "--seed", "2", "--text-from", str(data)]
+    assert synth.run(parser.parse_args(argv)) == 0
+    known = {t.tobytes() for t in texts}
+    for name in sorted((out / "clean").iterdir()):
+        assert _grey(name).tobytes() in known
+        assert not np.array_equal(_grey(out / "noisy" / name.name), _grey(name))
+    assert synth.run(parser.parse_args([*argv, "--text-groups", "nope"])) == 1

@@ -167,6 +167,7 @@ def generate(
     add_dirt: Sequence[str] = (),
     fade_range: tuple[float, float] = (0.2, 0.6),
     pen_tones: tuple[float, float] | None = None,
+    text: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """One clean/noisy pair plus a description of what went into it.
 
@@ -207,6 +208,10 @@ def generate(
         Grey-level range of every pen (handwriting, signatures, underlines) in the clean
         page, e.g. ``(0.4, 0.6)`` for pencil; by default black, blue, brown or faint. The
         page is otherwise the one the same generator state gives without it.
+    text : (H, W) float32 in [0, 1], optional
+        A clean page to soil instead of rendering one (e.g. a real data set's clean
+        page, to tell what the generator's dirt does from what its rendered text does);
+        ``size`` is then ignored and ``marks`` and ``pen_tones`` must be left unset.
 
     Returns
     -------
@@ -215,15 +220,21 @@ def generate(
     noisy : (H, W) float32 in [0, 1]
         The soiled scan of the same page.
     info : dict
-        ``dpi``, ``dirt`` (kinds used), ``strength``, ``annotations``, ``body_px``.
+        ``dpi``, ``dirt`` (kinds used), ``strength``, ``annotations``, ``body_px`` (None
+        for a given ``text`` page).
 
     Raises
     ------
     ValueError
         If the page is smaller than 8 x 8 px, the DPI is outside 20-2400, a dirt kind is
         unknown, the fade range is not within 0-0.85 in order, a mark kind is unknown or
-        the pen tones are not within 0-0.75 in order.
+        the pen tones are not within 0-0.75 in order, or marks or pen tones come with a
+        given ``text`` page.
     """
+    if text is not None:
+        if marks or pen_tones is not None:
+            raise ValueError("marks and pen tones need a rendered page, not a given text page")
+        size = (text.shape[1], text.shape[0])
     width, height = int(size[0]), int(size[1])
     if width < 8 or height < 8:
         raise ValueError(f"page size must be at least 8 x 8 px, got {width} x {height}")
@@ -242,9 +253,13 @@ def generate(
     if strength is None:
         strength = float(rng.uniform(0.4, 1.4))
 
-    clean, info = render_clean_page(
-        rng, width, height, dpi, crop=crop, force=tuple(marks), pen_tones=pen_tones
-    )
+    if text is None:
+        clean, info = render_clean_page(
+            rng, width, height, dpi, crop=crop, force=tuple(marks), pen_tones=pen_tones
+        )
+    else:
+        clean = np.clip(np.asarray(text, dtype=np.float32), 0.0, 1.0)
+        info = {"annotations": [], "body_px": None}
     mm = dpi / 25.4
 
     background = sd.paper(rng, height, width, dpi, grain=paper_grain)
@@ -369,6 +384,7 @@ def write_dataset(
     fade_range: tuple[float, float] = (0.2, 0.6),
     marks: Sequence[str] = (),
     pen_tones: tuple[float, float] | None = None,
+    texts: Sequence[np.ndarray] = (),
 ) -> list[Path]:
     """Write *count* synthetic pairs as ``out_dir/clean/NAME.png`` and ``out_dir/noisy/NAME.png``.
 
@@ -391,6 +407,9 @@ def write_dataset(
     add_dirt, fade_range, marks, pen_tones
         As in :func:`generate`: dirt kinds added to every page, the ``fade`` amount range,
         hand-made marks on every page, the grey-level range of every pen.
+    texts : sequence of (H, W) float32 in [0, 1]
+        Clean pages to soil instead of rendering text (``generate``'s ``text``): each pair
+        soils one of them, drawn at random; *size* must then be None.
 
     Returns
     -------
@@ -405,10 +424,12 @@ def write_dataset(
     Raises
     ------
     ValueError
-        If count is negative, or size/dpi is out of range.
+        If count is negative, size/dpi is out of range, or a size comes with *texts*.
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
+    if texts and size is not None:
+        raise ValueError("a page size cannot be set for given text pages; they keep theirs")
     out = Path(out_dir)
     (out / "clean").mkdir(parents=True, exist_ok=True)
     (out / "noisy").mkdir(parents=True, exist_ok=True)
@@ -416,7 +437,10 @@ def write_dataset(
     described = {}
     for i in range(count):
         rng = page_seed(seed, i)
-        if size is None:
+        text = texts[int(rng.integers(len(texts)))] if texts else None
+        if text is not None:
+            page_size, page_dpi = NOISYOFFICE_SIZE, None  # generate takes the text's size
+        elif size is None:
             page_size, page_dpi = _random_size(rng)
         else:
             page_size, page_dpi = size, None
@@ -430,6 +454,7 @@ def write_dataset(
             fade_range=fade_range,
             marks=marks,
             pen_tones=pen_tones,
+            text=text,
         )
         name = f"{i:06d}.png"
         save_png_atomic(clean, out / "clean" / name, meta["dpi"])
@@ -440,7 +465,7 @@ def write_dataset(
             "dirt": list(meta["dirt"]),
             "strength": round(float(meta["strength"]), 3),
             "annotations": list(meta["annotations"]),
-            "body_px": round(float(meta["body_px"]), 2),
+            "body_px": None if meta["body_px"] is None else round(float(meta["body_px"]), 2),
         }
         if progress is not None:
             progress(i + 1, count)
@@ -573,6 +598,40 @@ def _range_parser(check, what: str):
     return parse
 
 
+def read_texts(data_dir: str | os.PathLike, groups: Sequence[str] | None = None) -> list:
+    """The distinct clean pages of a pair folder, to soil with :func:`write_dataset`.
+
+    Parameters
+    ----------
+    data_dir : path
+        A pair folder (``noisy/`` + ``clean/``, see ``scanclean_train.data``).
+    groups : sequence of str, optional
+        Only the pages of these background groups (``backgrounds.json``).
+
+    Returns
+    -------
+    list of (H, W) float32 in [0, 1]
+        Each pixel-identical clean page once (NoisyOffice lays one text on several
+        backgrounds), in file-name order.
+
+    Raises
+    ------
+    ValueError
+        ``data.DataError`` for a bad folder or file, or a group not found.
+    """
+    from . import data as data_mod
+
+    pairs = data_mod.find_pairs(data_dir)
+    if groups:
+        wanted = data_mod.match_groups(pairs, list(groups))
+        pairs = [p for p in pairs if p.group in wanted]
+    pages: dict[bytes, np.ndarray] = {}
+    for p in pairs:
+        page = data_mod.read_grey(p.clean)
+        pages.setdefault(page.tobytes(), page)
+    return list(pages.values())
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``scanclean-train synth`` options to *parser*."""
     parser.add_argument("--out", type=Path, help="output folder (gets clean/ and noisy/)")
@@ -623,6 +682,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "for a pencil test set (default: black, blue, brown or faint pens)",
     )
     parser.add_argument(
+        "--text-from",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="soil the clean pages of the pair folder DIR (one drawn per pair, each distinct "
+        "page alike) instead of rendering text",
+    )
+    parser.add_argument(
+        "--text-groups",
+        type=lambda text: [g for g in text.split(",") if g],
+        default=None,
+        metavar="G,G",
+        help="with --text-from: only the clean pages of these background groups",
+    )
+    parser.add_argument(
         "--stats",
         type=Path,
         action="append",
@@ -655,6 +729,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {done}/{total} pairs", file=sys.stderr)
 
         try:
+            texts = read_texts(args.text_from, args.text_groups) if args.text_from else ()
             write_dataset(
                 args.out,
                 args.count,
@@ -666,6 +741,7 @@ def run(args: argparse.Namespace) -> int:
                 fade_range=args.fade_range,
                 marks=args.marks,
                 pen_tones=args.pen_tone,
+                texts=texts,
             )
         except (ValueError, OSError) as exc:
             print(f"scanclean-train synth: {exc}", file=sys.stderr)
