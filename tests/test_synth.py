@@ -333,3 +333,4 @@ def test_given_text_pages_are_soiled_as_they_are(tmp_path):
         assert _grey(name).tobytes() in known
         assert not np.array_equal(_grey(out / "noisy" / name.name), _grey(name))
     assert synth.run(parser.parse_args([*argv, "--text-groups", "nope"])) == 1
+    assert synth.run(parser.parse_args([*argv[:4], "--text-groups", "a"])) == 2

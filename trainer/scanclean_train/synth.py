@@ -598,7 +598,9 @@ def _range_parser(check, what: str):
     return parse
 
 
-def read_texts(data_dir: str | os.PathLike, groups: Sequence[str] | None = None) -> list:
+def read_texts(
+    data_dir: str | os.PathLike, groups: Sequence[str] | None = None
+) -> list[np.ndarray]:
     """The distinct clean pages of a pair folder, to soil with :func:`write_dataset`.
 
     Parameters
@@ -717,6 +719,9 @@ def run(args: argparse.Namespace) -> int:
             "scanclean-train synth: give --out DIR (to generate) and/or --stats DIR",
             file=sys.stderr,
         )
+        return 2
+    if args.text_groups and args.text_from is None:
+        print("scanclean-train synth: --text-groups needs --text-from DIR", file=sys.stderr)
         return 2
     if args.out is not None:
         if args.count < 0:
