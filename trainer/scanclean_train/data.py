@@ -208,6 +208,28 @@ def match_groups(pairs: list[Pair], names: list[str]) -> set[str]:
     return wanted
 
 
+def find_group_pairs(data_dir: Path | str, groups: list[str] | None = None) -> list[Pair]:
+    """:func:`find_pairs`, then only the pairs of the named background groups.
+
+    Parameters
+    ----------
+    data_dir : Path or str
+        A pair folder.
+    groups : list of str or None
+        Group names, with or without the ``"<data dir>/"`` prefix; None or empty: all pairs.
+
+    Raises
+    ------
+    DataError
+        As :func:`find_pairs`, or a named group does not exist.
+    """
+    pairs = find_pairs(data_dir)
+    if groups:
+        wanted = match_groups(pairs, list(groups))
+        pairs = [p for p in pairs if p.group in wanted]
+    return pairs
+
+
 def split_pairs(pairs: list[Pair], val_groups: list[str]) -> tuple[list[Pair], list[Pair]]:
     """Split pairs into train and validation by whole background groups.
 
@@ -250,18 +272,18 @@ def drop_shared_text(train: list[Pair], val: list[Pair]) -> tuple[list[Pair], li
     DataError
         An image cannot be read (naming the file), or no training page is left.
     """
-    seen = {_pixel_digest(p.clean) for p in val}
+    seen = {pixel_digest(read_grey(p.clean)) for p in val}
     kept, dropped = [], []
     for p in train:
-        (dropped if _pixel_digest(p.clean) in seen else kept).append(p)
+        (dropped if pixel_digest(read_grey(p.clean)) in seen else kept).append(p)
     if not kept:
         raise DataError("every training page shares its clean page with a validation page")
     return kept, dropped
 
 
-def _pixel_digest(path: Path) -> str:
-    """SHA-1 of a page's decoded grey pixels (same pixels, same digest, whatever the file)."""
-    return hashlib.sha1(read_grey(path).tobytes()).hexdigest()
+def pixel_digest(page: np.ndarray) -> str:
+    """SHA-1 of a decoded page's pixels: pixel-identical pages, same digest, whatever file."""
+    return hashlib.sha1(np.ascontiguousarray(page).tobytes()).hexdigest()
 
 
 def page_weights(sizes: list[int], first_fraction: float | None) -> np.ndarray | None:

@@ -490,10 +490,7 @@ def evaluate_dir(
         Unusable data directory, unknown group, unreadable ``pages.json``, tags asked for
         without a ``pages.json``, or no page left.
     """
-    pairs = data_mod.find_pairs(data_dir)
-    if groups:
-        wanted = data_mod.match_groups(pairs, groups)
-        pairs = [p for p in pairs if p.group in wanted]
+    pairs = data_mod.find_group_pairs(data_dir, groups)
     tags = read_page_tags(data_dir)
     if without_tags:
         if not tags:

@@ -102,10 +102,7 @@ def write_faded_set(
     data.DataError
         Unusable data dir or unknown group (the message names it).
     """
-    pairs = data_mod.find_pairs(data_dir)
-    if groups:
-        wanted = data_mod.match_groups(pairs, groups)
-        pairs = [p for p in pairs if p.group in wanted]
+    pairs = data_mod.find_group_pairs(data_dir, groups)
     out = Path(out)
     for sub in ("noisy", "clean"):
         (out / sub).mkdir(parents=True, exist_ok=True)

@@ -623,14 +623,10 @@ def read_texts(
     """
     from . import data as data_mod
 
-    pairs = data_mod.find_pairs(data_dir)
-    if groups:
-        wanted = data_mod.match_groups(pairs, list(groups))
-        pairs = [p for p in pairs if p.group in wanted]
-    pages: dict[bytes, np.ndarray] = {}
-    for p in pairs:
+    pages: dict[str, np.ndarray] = {}
+    for p in data_mod.find_group_pairs(data_dir, groups):
         page = data_mod.read_grey(p.clean)
-        pages.setdefault(page.tobytes(), page)
+        pages.setdefault(data_mod.pixel_digest(page), page)
     return list(pages.values())
 
 
