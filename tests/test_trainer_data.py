@@ -112,6 +112,38 @@ def test_unseen_text_drops_training_pages_that_share_a_held_out_page(tmp_path):
     assert not cli.build_parser().parse_args(argv).unseen_text
 
 
+def test_split_counts_training_pages_per_source_for_the_source_shares(tmp_path, capsys):
+    from scanclean_train import cli
+    from scanclean_train.train import FitConfig, prepare_split
+
+    names = [f"{i}.png" for i in range(6)]
+    first = write_pair_dir(tmp_path / "d", names, groups={"a": names[:4], "b": names[4:]})
+    second = write_pair_dir(tmp_path / "s", names[:3])
+    third = write_pair_dir(tmp_path / "t", names[:2])
+    dirs = [str(first), str(second), str(third)]
+    config = FitConfig(data=dirs, val_groups=["b"], source_fractions=[0.45, 0.4, 0.15])
+    train, _ = prepare_split(config)
+    assert config.split["training_pages_per_source"] == [4, 3, 2] and len(train) == 9
+    weights = D.page_weights(config.split["training_pages_per_source"], None, [0.45, 0.4, 0.15])
+    assert [weights[:4].sum(), weights[4:7].sum(), weights[7:].sum()] == pytest.approx(
+        [0.45, 0.4, 0.15]
+    )
+    argv = ["fit", "--data", "x", "--out", "y", "--source-fractions"]
+    assert cli.build_parser().parse_args([*argv, "0.45,0.4,0.15"]).source_fractions == [
+        0.45,
+        0.4,
+        0.15,
+    ]
+    for bad in ("0.5,0.6", "0.5,x"):
+        with pytest.raises(SystemExit) as exc:
+            cli.build_parser().parse_args([*argv, bad])
+        assert exc.value.code == 2
+    assert "must sum to 1" in capsys.readouterr().err
+    fit = ["fit", "--data", dirs[0], "--data", dirs[1], "--out", str(tmp_path / "r")]
+    assert cli.main([*fit, "--source-fractions", "0.5,0.3,0.2"]) == 1  # 3 shares, 2 dirs
+    assert "one share per data dir (2), not 3" in capsys.readouterr().err
+
+
 def test_no_held_out_group_trains_every_page_and_the_export_says_so(tmp_path, capsys):
     from scanclean_train import cli
     from scanclean_train.export import describe_training
@@ -308,6 +340,45 @@ def test_first_fraction_sets_the_share_of_patches_from_the_first_source():
         D.page_weights([2, 8], 1.5)
 
 
+def test_source_fractions_fix_every_source_share_when_a_third_is_added():
+    # 2 dark pages, 8 mid-grey, 2 light: a patch's mean tells its source
+    pages = (
+        [(np.full((40, 40), 0.1, np.float32),) * 2] * 2
+        + [(np.full((40, 40), 0.5, np.float32),) * 2] * 8
+        + [(np.full((40, 40), 0.9, np.float32),) * 2] * 2
+    )
+
+    def shares(weights):
+        rng = np.random.default_rng(0)
+        means = np.array(
+            [
+                D.sample_patch(pages, 16, rng, D.Augment.none(), weights)[0].mean()
+                for _ in range(3000)
+            ]
+        )
+        return [np.mean(means < 0.3), np.mean((means > 0.3) & (means < 0.7)), np.mean(means > 0.7)]
+
+    weights = D.page_weights([2, 8, 2], source_fractions=[0.45, 0.4, 0.15])
+    assert weights.shape == (12,) and weights.sum() == pytest.approx(1.0)
+    assert shares(weights) == pytest.approx([0.45, 0.4, 0.15], abs=0.03)
+    # --first-fraction spreads the rest by page: the 2-page third source gets only 8 %
+    assert shares(D.page_weights([2, 8, 2], 0.6))[2] == pytest.approx(0.08, abs=0.02)
+    # with two sources the two ways of saying it are the same weights
+    assert np.allclose(
+        D.page_weights([2, 8], 0.6), D.page_weights([2, 8], source_fractions=[0.6, 0.4])
+    )
+    for sizes, fractions, message in [
+        ([2, 8, 2], [0.6, 0.4], "2 source fractions for 3"),
+        ([2, 8], [0.6, 0.3], "must sum to 1"),
+        ([2, 8], [1.0, 0.0], "each be in"),
+        ([2, 0], [0.5, 0.5], "data source 2 has no training pages"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            D.page_weights(sizes, source_fractions=fractions)
+    with pytest.raises(ValueError, match="not both"):
+        D.page_weights([2, 8], 0.6, [0.6, 0.4])
+
+
 def test_ink_f_measure_drops_when_ink_is_erased():
     clean = np.ones((50, 50), np.float32)
     clean[10:40, 20:24] = 0.0
@@ -480,6 +551,9 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"epochs": 0}, "epochs must be at least 1"),
         ({"epochs": 10, "stop_after": 11}, "stop_after must be between"),
         ({"first_fraction": 0.0}, "first_fraction must be in"),
+        ({"data": ["a", "b"], "source_fractions": [0.5, 0.5], "first_fraction": 0.5}, "not both"),
+        ({"data": ["a", "b"], "source_fractions": [1.0]}, "one share per data dir"),
+        ({"data": ["a", "b"], "source_fractions": [0.5, 0.6]}, "must sum to 1"),
         ({"max_scale": 0.5}, "max_scale must be at least 1"),
         ({"p_scale": 1.5}, "p_scale must be in"),
         ({"p_bleed": -0.1}, "p_bleed must be in"),
@@ -498,8 +572,9 @@ def test_fit_config_rejects_a_bad_setting_before_training(setting, message):
 
     FitConfig(data=["d"], keep="last", loss="ink-mse", epochs=10, stop_after=10, first_fraction=1.0)
     FitConfig(data=["d"], widths=[16, 24, 48, 96])
+    FitConfig(data=["a", "b", "c"], source_fractions=[0.45, 0.15, 0.4])
     with pytest.raises(ValueError, match=message):
-        FitConfig(data=["d"], **setting)
+        FitConfig(**{"data": ["d"], **setting})
 
 
 def test_collect_metrics_takes_the_model_and_identity_and_names_a_gap():

@@ -56,6 +56,20 @@ def split_widths(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def split_fractions(text: str) -> list[float]:
+    """``"0.45,0.15,0.4"`` -> ``[0.45, 0.15, 0.4]``, checked by ``data.check_fractions``."""
+    from .data import check_fractions
+
+    try:
+        values = [float(t) for t in split_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    try:
+        return check_fractions(values)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_fit(sub) -> None:
     from scanclean.engine import FLIPS
 
@@ -180,6 +194,14 @@ def add_fit(sub) -> None:
         help="share of patches drawn from the first --data dir (default: every page equally often)",
     )
     p.add_argument(
+        "--source-fractions",
+        type=split_fractions,
+        default=None,
+        metavar="F,F,...",
+        help="share of patches per --data dir, in their order, summing to 1 (instead of "
+        "--first-fraction, which spreads the rest over the other dirs' pages)",
+    )
+    p.add_argument(
         "--teacher",
         default=None,
         metavar="MODEL.onnx",
@@ -222,6 +244,7 @@ def run_fit(args) -> int:
         val_pages_per_epoch=args.val_pages,
         threads=args.threads,
         first_fraction=args.first_fraction,
+        source_fractions=args.source_fractions,
         max_scale=args.max_scale,
         p_scale=args.p_scale,
         p_bleed=args.p_bleed,

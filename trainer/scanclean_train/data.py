@@ -286,8 +286,12 @@ def pixel_digest(page: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(page).tobytes()).hexdigest()
 
 
-def page_weights(sizes: list[int], first_fraction: float | None) -> np.ndarray | None:
-    """Per-page sampling probabilities giving the first source a fixed share of patches.
+def page_weights(
+    sizes: list[int],
+    first_fraction: float | None = None,
+    source_fractions: list[float] | None = None,
+) -> np.ndarray | None:
+    """Per-page sampling probabilities giving each source a fixed share of patches.
 
     Parameters
     ----------
@@ -295,35 +299,67 @@ def page_weights(sizes: list[int], first_fraction: float | None) -> np.ndarray |
         Page counts per source, first source first (e.g. [real pages, synthetic pages]).
     first_fraction : float in (0, 1] or None
         Share of patches drawn from the first source; the rest is spread over the other
-        pages uniformly. None: every page equally likely (returns None).
+        pages uniformly (so with three or more sources the others share it by page count).
+    source_fractions : list of float or None
+        Share of patches per source, one per entry of ``sizes``, each in (0, 1], summing
+        to 1; within a source every page is equally likely. Excludes ``first_fraction``.
+        With two sources ``[f, 1 - f]`` gives the same weights as ``first_fraction=f``.
 
     Returns
     -------
-    (sum(sizes),) float64 summing to 1, or None.
+    (sum(sizes),) float64 summing to 1, or None when neither share is given (every page
+    equally likely).
 
     Raises
     ------
     ValueError
-        Fraction outside (0, 1], or below 1 with no other pages to draw the rest from.
+        A fraction outside (0, 1], shares that do not sum to 1 or do not match the sources,
+        both kinds of share given, or a share for a source with no pages.
     """
-    if first_fraction is None:
-        return None
-    n_first, n_rest = sizes[0], sum(sizes[1:])
-    if not 0.0 < first_fraction <= 1.0 or n_first == 0:
-        raise ValueError(
-            f"first-source fraction must be in (0, 1] with pages to draw, got {first_fraction}"
-        )
-    if n_rest == 0:
-        if first_fraction < 1.0:
+    if first_fraction is not None and source_fractions is not None:
+        raise ValueError("give a first-source fraction or per-source fractions, not both")
+    if source_fractions is not None:
+        if len(source_fractions) != len(sizes):
+            raise ValueError(
+                f"{len(source_fractions)} source fractions for {len(sizes)} data sources"
+            )
+        check_fractions(source_fractions)
+        shares = list(zip(sizes, source_fractions, strict=True))
+    elif first_fraction is not None:
+        if not 0.0 < first_fraction <= 1.0 or sizes[0] == 0:
+            raise ValueError(
+                f"first-source fraction must be in (0, 1] with pages to draw, got {first_fraction}"
+            )
+        n_rest = sum(sizes[1:])
+        if n_rest == 0 and first_fraction < 1.0:
             raise ValueError("a first-source fraction below 1 needs a second data dir")
-        return np.full(n_first, 1.0 / n_first)
+        shares = [(sizes[0], first_fraction), (n_rest, 1.0 - first_fraction)]
+    else:
+        return None
+    for index, (count, share) in enumerate(shares):
+        if share > 0 and count == 0:
+            raise ValueError(f"data source {index + 1} has no training pages for its share")
     weights = np.concatenate(
-        [
-            np.full(n_first, first_fraction / n_first),
-            np.full(n_rest, (1.0 - first_fraction) / n_rest),
-        ]
+        [np.full(count, share / count) for count, share in shares if count > 0]
     )
     return weights / weights.sum()
+
+
+def check_fractions(fractions: list[float]) -> list[float]:
+    """Check per-source patch shares: each in (0, 1], summing to 1 (to 1e-6).
+
+    Raises
+    ------
+    ValueError
+        Naming the shares and what is wrong with them.
+    """
+    if not fractions or any(not 0.0 < f <= 1.0 for f in fractions):
+        raise ValueError(f"source fractions must each be in (0, 1], got {list(fractions)}")
+    if abs(sum(fractions) - 1.0) > 1e-6:
+        raise ValueError(
+            f"source fractions must sum to 1, got {list(fractions)} = {sum(fractions):g}"
+        )
+    return list(fractions)
 
 
 def load_images(pairs: list[Pair]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -87,7 +87,11 @@ class FitConfig:
         Scale jitter, input-only ink fading and tone jitter (see ``data.Augment``).
     first_fraction : float or None
         Share of training patches drawn from the first data dir's training pages (the
-        rest from the other dirs); None draws every page equally often.
+        rest from the other dirs, by page); None draws every page equally often.
+    source_fractions : list of float or None
+        Share of training patches per data dir, one per entry of ``data``, summing to 1
+        (``data.page_weights``); excludes ``first_fraction``. Keeps each source's share
+        fixed when a third dir is added.
     init : str or None
         A ``model.keras`` of the same architecture to start from (fine-tuning) instead of
         random weights.
@@ -151,6 +155,7 @@ class FitConfig:
     val_pages_per_epoch: int = 16
     threads: int | None = None
     first_fraction: float | None = None
+    source_fractions: list[float] | None = None
     init: str | None = None
     max_scale: float = 3.0
     p_scale: float = 0.5
@@ -198,6 +203,15 @@ class FitConfig:
             )
         if self.first_fraction is not None and not 0.0 < self.first_fraction <= 1.0:
             raise ValueError(f"first_fraction must be in (0, 1], not {self.first_fraction}")
+        if self.source_fractions is not None:
+            if self.first_fraction is not None:
+                raise ValueError("give first_fraction or source_fractions, not both")
+            if len(self.source_fractions) != len(self.data):
+                raise ValueError(
+                    f"source_fractions needs one share per data dir ({len(self.data)}), "
+                    f"not {len(self.source_fractions)}"
+                )
+            data_mod.check_fractions(self.source_fractions)
         if self.max_scale < 1.0:
             raise ValueError(f"max_scale must be at least 1, not {self.max_scale}")
         for name in ("p_scale", "p_bleed"):
@@ -341,7 +355,8 @@ def prepare_split(config: FitConfig) -> tuple[list, list]:
     train_pairs, val_pairs : list of data.Pair
     """
     first = data_mod.find_pairs(config.data[0])
-    extra = [p for d in config.data[1:] for p in data_mod.find_pairs(d)]
+    extra_sources = [data_mod.find_pairs(d) for d in config.data[1:]]
+    extra = [p for pairs in extra_sources for p in pairs]
     if config.val_groups == []:
         train, val = first, []
     else:
@@ -358,6 +373,7 @@ def prepare_split(config: FitConfig) -> tuple[list, list]:
         "val_pages": [p.name for p in val],
         "first_training_pages": len(train),
         "extra_training_pages": len(extra),
+        "training_pages_per_source": [len(train)] + [len(pairs) for pairs in extra_sources],
     }
     if config.unseen_text:
         config.split["unseen_text"] = True
@@ -468,8 +484,9 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     train_pairs, val_pairs = prepare_split(config)
     train_pages = data_mod.load_images(train_pairs)
     val_pages = data_mod.load_images(val_pairs)
-    n_first = config.split["first_training_pages"]
-    weights = data_mod.page_weights([n_first, len(train_pages) - n_first], config.first_fraction)
+    weights = data_mod.page_weights(
+        config.split["training_pages_per_source"], config.first_fraction, config.source_fractions
+    )
     step = max(1, len(val_pages) // max(1, config.val_pages_per_epoch))
     val_subset = val_pages[::step][: config.val_pages_per_epoch]
     model, info = build_model(config.arch, config.widths)
