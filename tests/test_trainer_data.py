@@ -134,11 +134,12 @@ def test_split_counts_training_pages_per_source_for_the_source_shares(tmp_path, 
         0.4,
         0.15,
     ]
-    for bad in ("0.5,0.6", "0.5,x"):
+    for bad in (["0.5,0.6"], ["0.5,x"], ["0.6,0.4", "--first-fraction", "0.6"]):
         with pytest.raises(SystemExit) as exc:
-            cli.build_parser().parse_args([*argv, bad])
+            cli.build_parser().parse_args([*argv, *bad])
         assert exc.value.code == 2
-    assert "must sum to 1" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "must sum to 1" in err and "not allowed with argument" in err
     fit = ["fit", "--data", dirs[0], "--data", dirs[1], "--out", str(tmp_path / "r")]
     assert cli.main([*fit, "--source-fractions", "0.5,0.3,0.2"]) == 1  # 3 shares, 2 dirs
     assert "one share per data dir (2), not 3" in capsys.readouterr().err

@@ -186,14 +186,15 @@ def add_fit(sub) -> None:
         metavar="M",
         help="average the weights with this momentum (e.g. 0.99); each epoch ends on the average",
     )
-    p.add_argument(
+    shares = p.add_mutually_exclusive_group()
+    shares.add_argument(
         "--first-fraction",
         type=float,
         default=None,
         metavar="F",
         help="share of patches drawn from the first --data dir (default: every page equally often)",
     )
-    p.add_argument(
+    shares.add_argument(
         "--source-fractions",
         type=split_fractions,
         default=None,
