@@ -29,45 +29,49 @@ def split_val_groups(text: str) -> list[str]:
     return [] if text.strip().lower() == "none" else split_list(text)
 
 
+def split_numbers(text: str, convert, check) -> list:
+    """``"16,24"`` -> ``check([convert("16"), convert("24")])`` for argparse.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        An item ``convert`` refuses, or ``check``'s ValueError message (a usage error).
+    """
+    try:
+        values = [convert(t) for t in split_list(text)]
+    except ValueError:
+        kind = "whole numbers" if convert is int else "numbers"
+        raise argparse.ArgumentTypeError(f"not a list of {kind}: {text!r}") from None
+    try:
+        return check(values)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def split_flips(text: str) -> tuple[int, ...]:
     """``"1,4"`` -> ``(1, 4)``, each one of ``scanclean.engine.FLIPS``."""
     from scanclean.engine import FLIPS
 
-    try:
-        values = tuple(int(t) for t in split_list(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
-    if not values or any(v not in FLIPS for v in values):
-        raise argparse.ArgumentTypeError(f"each must be one of {FLIPS}: {text!r}")
-    return values
+    def check(values: list[int]) -> tuple[int, ...]:
+        if not values or any(v not in FLIPS for v in values):
+            raise ValueError(f"each must be one of {FLIPS}: {text!r}")
+        return tuple(values)
+
+    return split_numbers(text, int, check)
 
 
 def split_widths(text: str) -> list[int]:
     """``"16,24,48,96"`` -> ``[16, 24, 48, 96]``, checked by ``train.check_widths``."""
     from .train import check_widths
 
-    try:
-        values = [int(t) for t in split_list(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
-    try:
-        return check_widths(values)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return split_numbers(text, int, check_widths)
 
 
 def split_fractions(text: str) -> list[float]:
     """``"0.45,0.15,0.4"`` -> ``[0.45, 0.15, 0.4]``, checked by ``data.check_fractions``."""
     from .data import check_fractions
 
-    try:
-        values = [float(t) for t in split_list(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
-    try:
-        return check_fractions(values)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return split_numbers(text, float, check_fractions)
 
 
 def add_fit(sub) -> None:
