@@ -114,6 +114,7 @@ def test_unseen_text_drops_training_pages_that_share_a_held_out_page(tmp_path):
 
 def test_split_counts_training_pages_per_source_for_the_source_shares(tmp_path, capsys):
     from scanclean_train import cli
+    from scanclean_train.export import describe_training
     from scanclean_train.train import FitConfig, prepare_split
 
     names = [f"{i}.png" for i in range(6)]
@@ -143,6 +144,12 @@ def test_split_counts_training_pages_per_source_for_the_source_shares(tmp_path, 
     fit = ["fit", "--data", dirs[0], "--data", dirs[1], "--out", str(tmp_path / "r")]
     assert cli.main([*fit, "--source-fractions", "0.5,0.3,0.2"]) == 1  # 3 shares, 2 dirs
     assert "one share per data dir (2), not 3" in capsys.readouterr().err
+    # the shares reach the model's training_data metadata
+    training = describe_training({"config": asdict(config)})[0]
+    assert "; patches: 45 % d, 40 % s, 15 % t." in training
+    two = FitConfig(data=dirs[:2], first_fraction=0.6)
+    assert "; patches: 60 % d, the rest by page." in describe_training({"config": asdict(two)})[0]
+    assert "patches" not in describe_training({"config": asdict(FitConfig(data=dirs))})[0]
 
 
 def test_no_held_out_group_trains_every_page_and_the_export_says_so(tmp_path, capsys):

@@ -73,6 +73,7 @@ def describe_training(record: dict) -> tuple[str, str]:
             if split.get("extra_training_pages")
             else ""
         )
+        + _patch_shares(config, dirs)
         + (
             f"; fine-tuned from {Path(config['init']).parent.name}/{Path(config['init']).name}"
             if config.get("init")
@@ -100,6 +101,16 @@ def describe_training(record: dict) -> tuple[str, str]:
         if split.get("unseen_text"):
             validation += "; training pages sharing a held-out page's text dropped"
     return training, validation
+
+
+def _patch_shares(config: dict, dirs: list[str]) -> str:
+    """``"; patches: 60 % noisyoffice, 40 % synth"`` from the run's shares ('' if by page)."""
+    if config.get("source_fractions"):
+        shares = zip(config["source_fractions"], dirs, strict=True)
+        return "; patches: " + ", ".join(f"{f * 100:.0f} % {d}" for f, d in shares)
+    if config.get("first_fraction") is not None and dirs:
+        return f"; patches: {config['first_fraction'] * 100:.0f} % {dirs[0]}, the rest by page"
+    return ""
 
 
 def _held_out_by(model_path: str | None) -> str:
