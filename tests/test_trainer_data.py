@@ -448,9 +448,36 @@ def test_region_rmse_tells_a_left_stain_from_lost_ink():
 
     report = {"model": "m", "methods": {"m": blank, "identity": blank}}
     assert "rmse_ink" not in collect_metrics({"blank": report})["blank"]
+    assert "ink_depth" in blank and "ink_depth" not in collect_metrics({"blank": report})["blank"]
     report.update(pages=1, megapixels=0.0)
     assert "- / - / 0.1000" in E.format_report(report)
     assert "- / - / 100 %" in E.format_report(report)
+
+
+def test_ink_depth_shows_a_thick_stroke_hollowed_out_and_a_thin_one_kept():
+    clean = np.ones((80, 120), np.float32)
+    clean[10:70, 10:14] = 0.0  # a thin stroke, 4 px: depth 1-2 px
+    clean[10:70, 40:80] = 0.0  # a marker stroke, 40 px: depth up to 20 px
+    bins = E.depth_bins(clean)
+    assert (bins[clean >= 0.75] == -1).all() and (bins[10:70, 10:14] == 0).all()
+    assert bins[40, 60] == 4 and bins[40, 41] == 0 and bins[40, 45] == 2  # centre, rim, 5 px in
+    assert E.depth_labels() == ["0-2", "2-4", "4-8", "8-16", "16+"]
+    hollow = clean.copy()
+    hollow[bins >= 3] = 0.6  # the cleaner lightened the stroke's interior only
+    depth = E.pool([E.page_scores(hollow, clean)])["ink_depth"]
+    assert [b["depth_px"] for b in depth] == E.depth_labels()
+    assert sum(b["px"] for b in depth) == int((clean < 0.75).sum())
+    assert [b["bias"] for b in depth[:3]] == [0.0, 0.0, 0.0]
+    assert depth[3]["bias"] == depth[4]["bias"] == pytest.approx(0.6)
+    assert depth[4]["rmse"] == pytest.approx(0.6)
+    kept = E.pool([E.page_scores(clean, clean)])["ink_depth"]
+    assert all(b["rmse"] == 0.0 for b in kept)
+    thin_only = np.ones((20, 20), np.float32)
+    thin_only[5:15, 9:11] = 0.0
+    assert E.pool([E.page_scores(thin_only, thin_only)])["ink_depth"][4]["rmse"] is None
+    methods = {"m": E.pool([E.page_scores(hollow, clean)])}
+    report = {"model": "m", "methods": methods, "pages": 1, "megapixels": 0.01}
+    assert "0.600 (+0.600)" in E.format_report(report)
 
 
 def test_light_stroke_recall_counts_pencil_not_the_rims_of_dark_strokes():

@@ -32,6 +32,12 @@ paper damaged), with each region's mean signed error (``bias_<region>``: above 0
 is lighter than the clean page there, below 0 darker), which tells ink kept too light or
 strokes grown thicker from an error that has no direction.
 
+Thick strokes: the ink's pooled RMSE and mean signed error by depth inside the stroke
+(``ink_depth``: px from each ink pixel of the clean page to the nearest non-ink pixel, in
+bins up to 2, 4, 8, 16 px and beyond), so a model that hollows out the interiors of thick
+strokes (marker, bold print at 600 dpi: NoisyOffice's ink is never more than 4 px deep)
+shows a positive bias in the deep bins, however well it keeps the thin ones.
+
 Light strokes: ``recall_light`` is the share (%) of the pixels of strokes drawn light in
 the clean page itself (pencil, light pens, light grey print: ink of tone 0.4 or lighter
 more than 2 px from any darker ink, so not the grey rims of dark strokes) that Otsu keeps
@@ -58,6 +64,7 @@ PAPER_FROM = 0.95
 LIGHT_STROKE_FROM = 0.4
 LIGHT_STROKE_CLEARANCE = 2
 REGIONS = ("ink", "edge", "paper")
+DEPTH_EDGES_PX = (2, 4, 8, 16)
 INK_SCORES = ("f_measure", "ink_precision", "ink_recall")
 
 
@@ -74,6 +81,34 @@ def region_masks(clean: np.ndarray) -> dict[str, np.ndarray]:
     """
     ink, paper = clean < INK_BELOW, clean >= PAPER_FROM
     return {"ink": ink, "edge": ~ink & ~paper, "paper": paper}
+
+
+def depth_bins(clean: np.ndarray) -> np.ndarray:
+    """Each ink pixel's depth bin inside its stroke (see the module doc's *Thick strokes*).
+
+    Depth is the Euclidean distance (px) from an ink pixel (clean < ``INK_BELOW``) to the
+    nearest non-ink pixel (``scipy.ndimage.distance_transform_edt``): 1 on a stroke's rim,
+    about half the width at its centre line.
+
+    Parameters
+    ----------
+    clean : (H, W) float32 in [0, 1]
+
+    Returns
+    -------
+    (H, W) int8: -1 off ink; 0 for depth up to 2 px, 1 up to 4, 2 up to 8, 3 up to 16,
+    4 beyond (``DEPTH_EDGES_PX``).
+    """
+    ink = clean < INK_BELOW
+    depth = ndimage.distance_transform_edt(ink)
+    bins = np.searchsorted(np.array(DEPTH_EDGES_PX, dtype=np.float64), depth, side="left")
+    return np.where(ink, bins, -1).astype(np.int8)
+
+
+def depth_labels() -> list[str]:
+    """``["0-2", "2-4", "4-8", "8-16", "16+"]``: the depth bins' names (px)."""
+    edges = (0, *DEPTH_EDGES_PX)
+    return [f"{a}-{b}" for a, b in zip(edges, edges[1:], strict=False)] + [f"{edges[-1]}+"]
 
 
 def light_strokes(clean: np.ndarray) -> np.ndarray:
@@ -205,11 +240,19 @@ def page_scores(output: np.ndarray, clean: np.ndarray, light: np.ndarray | None 
         regions[f"sq_{region}"] = float(np.sum(diff[mask] ** 2))
         regions[f"sum_{region}"] = float(np.sum(diff[mask]))
         regions[f"px_{region}"] = int(mask.sum())
+    bins = depth_bins(clean)
+    n_bins = len(DEPTH_EDGES_PX) + 1
+    depth = {
+        "sq_depth": [float(np.sum(diff[bins == i] ** 2)) for i in range(n_bins)],
+        "sum_depth": [float(np.sum(diff[bins == i])) for i in range(n_bins)],
+        "px_depth": [int(np.sum(bins == i)) for i in range(n_bins)],
+    }
     if light is None:
         light = light_strokes(clean)
     predicted = otsu_ink(output)
     return {
         **regions,
+        **depth,
         "px_light": int(light.sum()),
         "kept_light": int(np.sum(light & predicted)),
         "sq": sq,
@@ -256,10 +299,37 @@ def pool(pages: list[dict]) -> dict:
         )
         overall[f"px_share_{region}"] = px / total_px
         overall[f"error_share_{region}"] = sq / total_sq if total_sq and px else None
+    if all("px_depth" in p for p in pages):
+        overall["ink_depth"] = pool_depth(pages)
     light_px = sum(p.get("px_light", 0) for p in pages)
     kept = sum(p.get("kept_light", 0) for p in pages)
     overall["recall_light"] = 100.0 * kept / light_px if light_px else None
     return overall
+
+
+def pool_depth(pages: list[dict]) -> list[dict]:
+    """Pool :func:`page_scores`' per-depth sums: one dict per depth bin, shallow first.
+
+    Returns
+    -------
+    list of dict with ``depth_px`` (bin name, e.g. ``"8-16"``), ``px``, ``rmse`` and
+    ``bias`` (mean signed error, output minus clean; above 0: lighter); ``rmse`` and
+    ``bias`` are None for a bin with no px.
+    """
+    pooled = []
+    for i, label in enumerate(depth_labels()):
+        px = sum(p["px_depth"][i] for p in pages)
+        sq = sum(p["sq_depth"][i] for p in pages)
+        total = sum(p["sum_depth"][i] for p in pages)
+        pooled.append(
+            {
+                "depth_px": label,
+                "px": px,
+                "rmse": math.sqrt(sq / px) if px else None,
+                "bias": total / px if px else None,
+            }
+        )
+    return pooled
 
 
 def read_page_tags(data_dir: str | Path) -> dict[str, list[str]]:
@@ -508,6 +578,22 @@ def evaluate_dir(
     return report
 
 
+def format_depth(methods: dict) -> list[str]:
+    """Report lines: each method's ink RMSE (mean signed error) by depth in the stroke."""
+    rows = {n: m["ink_depth"] for n, m in methods.items() if m.get("ink_depth")}
+    if not rows:
+        return []
+    first = next(iter(rows.values()))
+    lines = [
+        "ink RMSE (mean signed error; above 0: lighter) by depth inside the stroke, px: "
+        + " | ".join(f"{b['depth_px']} ({b['px']} px)" for b in first)
+    ]
+    for name, bins in rows.items():
+        cells = ["-" if b["rmse"] is None else f"{b['rmse']:.3f} ({b['bias']:+.3f})" for b in bins]
+        lines.append(f"  {name:<22}" + " | ".join(cells))
+    return lines
+
+
 def format_report(report: dict, per_page: bool = False) -> str:
     """A plain-text table of :func:`evaluate_pages`' report."""
     lines = []
@@ -549,6 +635,7 @@ def format_report(report: dict, per_page: bool = False) -> str:
             "share of px (ink / edge / paper): "
             + " / ".join(f"{100 * first[f'px_share_{r}']:.0f} %" for r in REGIONS)
         )
+    lines.extend(format_depth(report["methods"]))
     light = {
         n: m["recall_light"]
         for n, m in report["methods"].items()

@@ -33,7 +33,8 @@ def collect_metrics(reports: dict[str, dict], baselines: tuple[str, ...] = ("ide
     dict
         ``{set: {rmse, psnr, ssim, f_measure, rmse_ink, ...}, set_identity: {...}, ...}``,
         rounded to 4 decimals; speeds are left out (they belong to the machine, not the
-        model), and so are regions the set does not have.
+        model), and so are regions the set does not have and the per-depth ink figures
+        (``ink_depth``, a list: see the evaluate JSON).
 
     Raises
     ------
@@ -49,7 +50,7 @@ def collect_metrics(reports: dict[str, dict], baselines: tuple[str, ...] = ("ide
             metrics[key + suffix] = {
                 k: round(v, 4)
                 for k, v in methods[method].items()
-                if k != "mp_per_s" and v is not None
+                if k != "mp_per_s" and isinstance(v, int | float)
             }
     return metrics
 
