@@ -220,15 +220,23 @@ def ink_f_measure(output: np.ndarray, clean: np.ndarray) -> float:
     return ink_detection(output, clean)["f_measure"]
 
 
-def page_scores(output: np.ndarray, clean: np.ndarray, light: np.ndarray | None = None) -> dict:
+def page_scores(
+    output: np.ndarray,
+    clean: np.ndarray,
+    light: np.ndarray | None = None,
+    bins: np.ndarray | None = None,
+) -> dict:
     """Per-page figures: squared error sum, px, RMSE, PSNR (dB), SSIM, ink precision, recall
     and F-measure (%, :func:`ink_detection`).
 
     Also the squared and signed error sums and px of each region (``sq_ink``, ``sum_ink``,
     ``px_ink``, ...; see :func:`region_masks`), and the px of light strokes
-    (:func:`light_strokes`) and of those Otsu keeps as ink (``px_light``, ``kept_light``). SSIM is scikit-image's
-    ``structural_similarity`` (Wang et al., IEEE TIP 2004) with data range 1. *light*:
-    ``light_strokes(clean)`` when the caller scores several outputs of one page.
+    (:func:`light_strokes`) and of those Otsu keeps as ink (``px_light``, ``kept_light``),
+    and per depth bin inside the strokes the lists ``sq_depth``, ``sum_depth`` and
+    ``px_depth`` (:func:`depth_bins`). SSIM is scikit-image's ``structural_similarity``
+    (Wang et al., IEEE TIP 2004) with data range 1. *light* and *bins*:
+    ``light_strokes(clean)`` and ``depth_bins(clean)`` when the caller scores several
+    outputs of one page.
     """
     from skimage.metrics import structural_similarity
 
@@ -240,12 +248,13 @@ def page_scores(output: np.ndarray, clean: np.ndarray, light: np.ndarray | None 
         regions[f"sq_{region}"] = float(np.sum(diff[mask] ** 2))
         regions[f"sum_{region}"] = float(np.sum(diff[mask]))
         regions[f"px_{region}"] = int(mask.sum())
-    bins = depth_bins(clean)
-    n_bins = len(DEPTH_EDGES_PX) + 1
+    if bins is None:
+        bins = depth_bins(clean)
+    masks = [bins == i for i in range(len(DEPTH_EDGES_PX) + 1)]
     depth = {
-        "sq_depth": [float(np.sum(diff[bins == i] ** 2)) for i in range(n_bins)],
-        "sum_depth": [float(np.sum(diff[bins == i])) for i in range(n_bins)],
-        "px_depth": [int(np.sum(bins == i)) for i in range(n_bins)],
+        "sq_depth": [float(np.sum(diff[m] ** 2)) for m in masks],
+        "sum_depth": [float(np.sum(diff[m])) for m in masks],
+        "px_depth": [int(m.sum()) for m in masks],
     }
     if light is None:
         light = light_strokes(clean)
@@ -484,7 +493,7 @@ def evaluate_pages(
         megapixels += noisy.size / 1e6
         clean_ink = otsu_ink(clean)
         ceiling.append(ink_detection(clean, clean, clean_ink))
-        light = light_strokes(clean)  # once per page, for every method
+        light, bins = light_strokes(clean), depth_bins(clean)  # once per page, every method
         light_ceiling[0] += int(light.sum())
         light_ceiling[1] += int(np.sum(light & clean_ink))
         outputs = {"identity": noisy, "classical": classical_clean(noisy)}
@@ -494,7 +503,7 @@ def evaluate_pages(
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
         for name, out in outputs.items():
             methods.setdefault(name, []).append(
-                {"page": pair.name, **page_scores(out, clean, light)}
+                {"page": pair.name, **page_scores(out, clean, light, bins)}
             )
     overall = {name: pool(pages) for name, pages in methods.items()}
     perfect = {pair.name: c for pair, c in zip(pairs, ceiling, strict=True)}
