@@ -326,18 +326,13 @@ def page_weights(
         check_fractions(source_fractions)
         shares = list(zip(sizes, source_fractions, strict=True))
     elif first_fraction is not None:
-        if not 0.0 < first_fraction <= 1.0 or sizes[0] == 0:
-            raise ValueError(
-                f"first-source fraction must be in (0, 1] with pages to draw, got {first_fraction}"
-            )
-        n_rest = sum(sizes[1:])
-        if n_rest == 0 and first_fraction < 1.0:
-            raise ValueError("a first-source fraction below 1 needs a second data dir")
-        shares = [(sizes[0], first_fraction), (n_rest, 1.0 - first_fraction)]
+        if not 0.0 < first_fraction <= 1.0:
+            raise ValueError(f"first-source fraction must be in (0, 1], got {first_fraction}")
+        shares = [(sizes[0], first_fraction), (sum(sizes[1:]), 1.0 - first_fraction)]
     else:
         return None
     for index, (count, share) in enumerate(shares):
-        if share > 0 and count == 0:
+        if share > 0 and count == 0:  # also: a first fraction below 1 with one data dir
             raise ValueError(f"data source {index + 1} has no training pages for its share")
     weights = np.concatenate(
         [np.full(count, share / count) for count, share in shares if count > 0]
