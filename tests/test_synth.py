@@ -334,3 +334,62 @@ def test_given_text_pages_are_soiled_as_they_are(tmp_path):
         assert not np.array_equal(_grey(out / "noisy" / name.name), _grey(name))
     assert synth.run(parser.parse_args([*argv, "--text-groups", "nope"])) == 1
     assert synth.run(parser.parse_args([*argv[:4], "--text-groups", "a"])) == 2
+
+
+def test_deep_ink_adds_thick_ink_and_leaves_the_rest_of_the_page():
+    """--deep-ink: thick strokes over the same page; below its probability, the same page."""
+    from scipy import ndimage
+
+    from scanclean_train.synth_content import DEEP_INK_KINDS
+
+    def page(seed, **kw):
+        return synth.generate(synth.page_seed(seed, 0), (400, 400), 300.0, dirt=["coffee"], **kw)
+
+    deep_px = {0.0: 0, 1.0: 0}
+    ink_px = {0.0: 0, 1.0: 0}
+    for seed in range(6):
+        clean, noisy, info = page(seed)
+        thick, thick_noisy, thick_info = page(seed, deep=1.0)
+        added = thick_info["annotations"][len(info["annotations"]) :]
+        assert thick_info["annotations"][: len(info["annotations"])] == info["annotations"]
+        assert added and set(added) <= set(DEEP_INK_KINDS)
+        assert np.all(thick <= clean)  # ink only added, nothing of the page taken away
+        changed = thick != clean
+        near = ndimage.binary_dilation(changed, iterations=8)  # the scanner blur spreads it
+        assert np.abs(thick_noisy - noisy)[~near].max() < 1e-4  # same stain, same noise
+        for p, c in ((0.0, clean), (1.0, thick)):
+            depth = ndimage.distance_transform_edt(c < 0.5)  # px to the nearest paper
+            deep_px[p] += int((depth > 4).sum())
+            ink_px[p] += int((c < 0.5).sum())
+        # a probability that does not come up leaves the page as it was, byte for byte
+        same, same_noisy, same_info = page(seed, deep=1e-9)
+        assert np.array_equal(same, clean) and np.array_equal(same_noisy, noisy)
+        assert same_info["annotations"] == info["annotations"]
+    # 9-14 pt text at 300 dpi is hardly ever over 4 px deep; 0.6-8 mm ink is
+    assert deep_px[0.0] / ink_px[0.0] < 0.05
+    assert deep_px[1.0] / ink_px[1.0] > 3 * deep_px[0.0] / ink_px[0.0] + 0.05
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="deep ink probability"):
+            page(0, deep=bad)
+    text = np.ones((60, 80), np.float32)
+    with pytest.raises(ValueError, match="rendered page"):
+        synth.generate(np.random.default_rng(0), text=text, deep=0.5)
+    with pytest.raises(ValueError, match="rendered pages"):
+        synth.write_dataset("/nonexistent-never", 1, seed=0, texts=[text], deep=0.5)
+
+
+def test_cli_deep_ink_reaches_the_pages_and_the_manifest(tmp_path):
+    from scanclean_train.synth_content import DEEP_INK_KINDS
+
+    parser = argparse.ArgumentParser()
+    synth.add_arguments(parser)
+    out = tmp_path / "deep"
+    argv = ["--out", str(out), "--count", "2", "--size", "200x160", "--dpi", "300"]
+    assert synth.run(parser.parse_args([*argv, "--deep-ink", "1"])) == 0
+    manifest = json.loads((out / synth.MANIFEST).read_text())
+    assert manifest["deep_ink"] == 1.0
+    for described in manifest["pages"].values():
+        assert set(described["annotations"]) & set(DEEP_INK_KINDS)
+    assert synth.run(parser.parse_args([*argv, "--deep-ink", "2"])) == 1
+    with pytest.raises(SystemExit):
+        parser.parse_args([*argv, "--deep-ink", "x"])

@@ -38,7 +38,7 @@ from PIL import Image
 from scanclean.pages import atomic_file
 
 from . import synth_dirt as sd
-from .synth_content import render_clean_page, text_coverage
+from .synth_content import DEEP_INK_KINDS, deep_ink, render_clean_page, text_coverage
 
 __all__ = [
     "DIRT_KINDS",
@@ -168,6 +168,7 @@ def generate(
     fade_range: tuple[float, float] = (0.2, 0.6),
     pen_tones: tuple[float, float] | None = None,
     text: np.ndarray | None = None,
+    deep: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """One clean/noisy pair plus a description of what went into it.
 
@@ -211,7 +212,15 @@ def generate(
     text : (H, W) float32 in [0, 1], optional
         A clean page to soil instead of rendering one (e.g. a real data set's clean
         page, to tell what the generator's dirt does from what its rendered text does);
-        ``size`` is then ignored and ``marks`` and ``pen_tones`` must be left unset.
+        ``size`` is then ignored and ``marks``, ``pen_tones`` and ``deep`` must be left
+        unset.
+    deep : float
+        Probability in [0, 1] that the rendered page also gets one to three items of thick
+        ink (:func:`~scanclean_train.synth_content.deep_ink`: marker writing, bold display
+        type, solid bars, filled blots; their kinds join ``annotations``). They are drawn
+        from a child of *rng* (``Generator.spawn``), which leaves *rng*'s own stream alone:
+        every page is, apart from the thick ink, the one the same state gives with
+        ``deep=0``. Default 0: none.
 
     Returns
     -------
@@ -228,12 +237,16 @@ def generate(
     ValueError
         If the page is smaller than 8 x 8 px, the DPI is outside 20-2400, a dirt kind is
         unknown, the fade range is not within 0-0.85 in order, a mark kind is unknown or
-        the pen tones are not within 0-0.75 in order, or marks or pen tones come with a
-        given ``text`` page.
+        the pen tones are not within 0-0.75 in order, ``deep`` is outside 0-1, or marks, pen
+        tones or thick ink come with a given ``text`` page.
     """
+    if not 0.0 <= deep <= 1.0:
+        raise ValueError(f"deep ink probability must be in 0-1, got {deep}")
     if text is not None:
-        if marks or pen_tones is not None:
-            raise ValueError("marks and pen tones need a rendered page, not a given text page")
+        if marks or pen_tones is not None or deep > 0:
+            raise ValueError(
+                "marks, pen tones and thick ink need a rendered page, not a given text page"
+            )
         size = (text.shape[1], text.shape[0])
     width, height = int(size[0]), int(size[1])
     if width < 8 or height < 8:
@@ -257,6 +270,12 @@ def generate(
         clean, info = render_clean_page(
             rng, width, height, dpi, crop=crop, force=tuple(marks), pen_tones=pen_tones
         )
+        if deep > 0:
+            child = rng.spawn(1)[0]
+            if child.random() < deep:
+                thick, kinds_drawn = deep_ink(child, width, height, dpi, pen_tones)
+                clean = np.minimum(clean, thick)
+                info["annotations"] = [*info["annotations"], *kinds_drawn]
     else:
         clean = np.clip(np.asarray(text, dtype=np.float32), 0.0, 1.0)
         info = {"annotations": [], "body_px": None}
@@ -385,6 +404,7 @@ def write_dataset(
     marks: Sequence[str] = (),
     pen_tones: tuple[float, float] | None = None,
     texts: Sequence[np.ndarray] = (),
+    deep: float = 0.0,
 ) -> list[Path]:
     """Write *count* synthetic pairs as ``out_dir/clean/NAME.png`` and ``out_dir/noisy/NAME.png``.
 
@@ -404,9 +424,10 @@ def write_dataset(
         Scanning resolution for every page; random when None.
     progress : callable, optional
         ``progress(done, total)`` after each pair.
-    add_dirt, fade_range, marks, pen_tones
+    add_dirt, fade_range, marks, pen_tones, deep
         As in :func:`generate`: dirt kinds added to every page, the ``fade`` amount range,
-        hand-made marks on every page, the grey-level range of every pen.
+        hand-made marks on every page, the grey-level range of every pen, the probability
+        of thick ink on a page (0 leaves every page as it was without the option).
     texts : sequence of (H, W) float32 in [0, 1]
         Clean pages to soil instead of rendering text (``generate``'s ``text``): each pair
         soils one of them, drawn at random; *size* must then be None.
@@ -424,12 +445,17 @@ def write_dataset(
     Raises
     ------
     ValueError
-        If count is negative, size/dpi is out of range, or a size comes with *texts*.
+        If count is negative, size/dpi/deep is out of range, or a size or thick ink comes
+        with *texts*.
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
     if texts and size is not None:
         raise ValueError("a page size cannot be set for given text pages; they keep theirs")
+    if texts and deep > 0:
+        raise ValueError("thick ink needs rendered pages, not given text pages")
+    if not 0.0 <= deep <= 1.0:
+        raise ValueError(f"deep ink probability must be in 0-1, got {deep}")
     out = Path(out_dir)
     (out / "clean").mkdir(parents=True, exist_ok=True)
     (out / "noisy").mkdir(parents=True, exist_ok=True)
@@ -455,6 +481,7 @@ def write_dataset(
             marks=marks,
             pen_tones=pen_tones,
             text=text,
+            deep=deep,
         )
         name = f"{i:06d}.png"
         save_png_atomic(clean, out / "clean" / name, meta["dpi"])
@@ -476,6 +503,7 @@ def write_dataset(
         "fade_range": [float(v) for v in fade_range],
         "marks": list(marks),
         "pen_tones": None if pen_tones is None else [float(v) for v in pen_tones],
+        "deep_ink": float(deep),
         "pages": described,
     }
     with atomic_file(out / MANIFEST) as fh:
@@ -680,6 +708,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "for a pencil test set (default: black, blue, brown or faint pens)",
     )
     parser.add_argument(
+        "--deep-ink",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="probability that a page also gets thick ink, from: "
+        f"{', '.join(DEEP_INK_KINDS)} (sized in mm, so thick at every dpi; default 0)",
+    )
+    parser.add_argument(
         "--text-from",
         type=Path,
         default=None,
@@ -743,6 +779,7 @@ def run(args: argparse.Namespace) -> int:
                 marks=args.marks,
                 pen_tones=args.pen_tone,
                 texts=texts,
+                deep=args.deep_ink,
             )
         except (ValueError, OSError) as exc:
             print(f"scanclean-train synth: {exc}", file=sys.stderr)

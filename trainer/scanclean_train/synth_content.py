@@ -21,7 +21,7 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["PageCanvas", "render_clean_page", "available_fonts"]
+__all__ = ["DEEP_INK_KINDS", "PageCanvas", "available_fonts", "deep_ink", "render_clean_page"]
 
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
 _SKIP_FONT_WORDS = (
@@ -74,6 +74,10 @@ _STAMP_WORDS = (
     "VOID",
 )
 _MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
+
+#: Thick ink :func:`deep_ink` draws: felt-tip marker writing, bold display type, solid bars
+#: (thick rules, redaction bars) and filled blots (logos, inked stamp pads).
+DEEP_INK_KINDS = ("marker", "display", "bar", "blot")
 
 
 @functools.lru_cache(maxsize=1)
@@ -783,6 +787,92 @@ def _annotate(
         )
         used.append("stamp")
     return used
+
+
+def deep_ink(
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    dpi: float,
+    pen_tones: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """One to three items of thick ink, as a page of their own to lay over a clean page.
+
+    Rendered body text is 9-14 pt, so at 100-300 dpi almost no ink pixel lies more than
+    4 px from the paper; at 600 dpi bold headings and stamps reach 8-16 px and more, and
+    a cleaner that sees too little such ink lightens the inside of thick strokes. This
+    draws ink whose inside is far from any paper, sized in mm so it is thick at every DPI.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of all randomness (same state, same marks).
+    width, height : int
+        Page size in px.
+    dpi : float
+        Scanning resolution in dots per inch (sets the size of every item).
+    pen_tones : (float, float), optional
+        Grey-level range of the marker pen, as for the other pens; by default black, blue,
+        brown or faint.
+
+    Returns
+    -------
+    marks : (H, W) float32 in [0, 1]
+        1.0 = paper; lay it over a clean page with ``numpy.minimum``.
+    kinds : list of str
+        The :data:`DEEP_INK_KINDS` drawn, each once, in the order first drawn:
+        ``"marker"`` (felt-tip writing, 0.8-2.5 mm wide), ``"display"`` (bold type,
+        20-72 pt), ``"bar"`` (a solid bar 0.6-8 mm high: thick rule or redaction bar),
+        ``"blot"`` (a filled 5-20 mm disc or block, sometimes with paper-white letters).
+    """
+    canvas = PageCanvas(width, height)
+    fonts = _Fonts(rng)
+    mm = dpi / 25.4
+    W, H = canvas.width, canvas.height
+    used: list[str] = []
+    for n in range(int(rng.integers(1, 4))):
+        kind = str(rng.choice(DEEP_INK_KINDS))
+        x = float(rng.uniform(-0.1, 0.8)) * W
+        y = float(rng.uniform(0.05, 0.95)) * H
+        if kind == "marker":
+            pen = _Pen(canvas, f"marker{n}", _pen_tone(rng, pen_tones))
+            width_px = mm * float(rng.uniform(0.8, 2.5))
+            xh = max(width_px * 3.5, mm * float(rng.uniform(3.0, 8.0)))
+            for _ in range(int(rng.integers(1, 3))):
+                handwriting(
+                    rng, pen, x, y, xh, width_px, min(W, x + W * float(rng.uniform(0.3, 0.9)))
+                )
+                y += xh * 3.5
+        elif kind == "display":
+            font = fonts.get(dpi / 72.0 * float(rng.uniform(20.0, 72.0)), "bold", heading=True)
+            words = _sentence(rng, int(rng.integers(1, 4)))
+            words[-1] = words[-1].rstrip(".:;?")
+            text = " ".join(words).upper() if rng.random() < 0.5 else " ".join(words)
+            canvas.layer(f"display{n}", _print_tone(rng)).text((x, y), text, fill=255, font=font)
+        elif kind == "bar":
+            tone = float(rng.uniform(0.0, 0.15)) if rng.random() < 0.6 else _print_tone(rng)
+            h = mm * float(rng.uniform(0.6, 8.0))
+            w = mm * float(rng.uniform(15.0, 150.0))
+            canvas.layer(f"bar{n}", tone).rectangle([x, y, x + w, y + h], fill=255)
+        else:
+            size = mm * float(rng.uniform(5.0, 20.0))
+            box = [x, y, x + size * float(rng.uniform(1.0, 2.0)), y + size]
+            draw = canvas.layer(f"blot{n}", float(rng.uniform(0.0, 0.6)))
+            if rng.random() < 0.5:
+                draw.ellipse(box, fill=255)
+            else:
+                draw.rectangle(box, fill=255)
+            if rng.random() < 0.5:  # letters left paper-white, as on an inked stamp pad
+                font = fonts.get(size * 0.4, "bold")
+                draw.text(
+                    (x + size * 0.2, y + size * 0.25),
+                    str(rng.choice(_STAMP_WORDS)),
+                    fill=0,
+                    font=font,
+                )
+        if kind not in used:
+            used.append(kind)
+    return canvas.compose(), used
 
 
 def _print_tone(rng) -> float:
