@@ -371,6 +371,15 @@ def test_deep_ink_adds_thick_ink_and_leaves_the_rest_of_the_page():
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match="deep ink probability"):
             page(0, deep=bad)
+    # a choice of kinds draws only those
+    for kinds in (("marker", "display"), ("bar",)):
+        for seed in range(3):
+            base = page(seed)[2]["annotations"]
+            added = page(seed, deep=1.0, deep_kinds=kinds)[2]["annotations"][len(base) :]
+            assert added and set(added) <= set(kinds)
+    for bad_kinds in ((), ("doodle",)):
+        with pytest.raises(ValueError, match="thick ink kinds"):
+            page(0, deep=1.0, deep_kinds=bad_kinds)
     text = np.ones((60, 80), np.float32)
     with pytest.raises(ValueError, match="rendered page"):
         synth.generate(np.random.default_rng(0), text=text, deep=0.5)
@@ -385,11 +394,15 @@ def test_cli_deep_ink_reaches_the_pages_and_the_manifest(tmp_path):
     synth.add_arguments(parser)
     out = tmp_path / "deep"
     argv = ["--out", str(out), "--count", "2", "--size", "200x160", "--dpi", "300"]
-    assert synth.run(parser.parse_args([*argv, "--deep-ink", "1"])) == 0
+    kinds = ["--deep-ink-kinds", "marker,bar"]
+    assert synth.run(parser.parse_args([*argv, "--deep-ink", "1", *kinds])) == 0
     manifest = json.loads((out / synth.MANIFEST).read_text())
     assert manifest["deep_ink"] == 1.0
+    assert manifest["deep_ink_kinds"] == ["marker", "bar"]
     for described in manifest["pages"].values():
-        assert set(described["annotations"]) & set(DEEP_INK_KINDS)
+        assert set(described["annotations"]) & set(DEEP_INK_KINDS) <= {"marker", "bar"}
+        assert set(described["annotations"]) & {"marker", "bar"}
     assert synth.run(parser.parse_args([*argv, "--deep-ink", "2"])) == 1
-    with pytest.raises(SystemExit):
-        parser.parse_args([*argv, "--deep-ink", "x"])
+    for bad in (["--deep-ink", "x"], ["--deep-ink-kinds", "marker,doodle"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args([*argv, *bad])

@@ -38,7 +38,13 @@ from PIL import Image
 from scanclean.pages import atomic_file
 
 from . import synth_dirt as sd
-from .synth_content import DEEP_INK_KINDS, deep_ink, render_clean_page, text_coverage
+from .synth_content import (
+    DEEP_INK_KINDS,
+    check_deep_kinds,
+    deep_ink,
+    render_clean_page,
+    text_coverage,
+)
 
 __all__ = [
     "DIRT_KINDS",
@@ -169,6 +175,7 @@ def generate(
     pen_tones: tuple[float, float] | None = None,
     text: np.ndarray | None = None,
     deep: float = 0.0,
+    deep_kinds: Sequence[str] = DEEP_INK_KINDS,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """One clean/noisy pair plus a description of what went into it.
 
@@ -221,6 +228,9 @@ def generate(
         from a child of *rng* (``Generator.spawn``), which leaves *rng*'s own stream alone:
         every page is, apart from the thick ink, the one the same state gives with
         ``deep=0``. Default 0: none.
+    deep_kinds : sequence of str
+        The thick ink kinds to draw from (default all four), e.g. ``("marker", "display")``
+        for strokes without filled areas; the items fall in the same places either way.
 
     Returns
     -------
@@ -237,11 +247,13 @@ def generate(
     ValueError
         If the page is smaller than 8 x 8 px, the DPI is outside 20-2400, a dirt kind is
         unknown, the fade range is not within 0-0.85 in order, a mark kind is unknown or
-        the pen tones are not within 0-0.75 in order, ``deep`` is outside 0-1, or marks, pen
+        the pen tones are not within 0-0.75 in order, ``deep`` is outside 0-1 or
+        ``deep_kinds`` empty or unknown, or marks, pen
         tones or thick ink come with a given ``text`` page.
     """
     if not 0.0 <= deep <= 1.0:
         raise ValueError(f"deep ink probability must be in 0-1, got {deep}")
+    check_deep_kinds(deep_kinds)
     if text is not None:
         if marks or pen_tones is not None or deep > 0:
             raise ValueError(
@@ -273,7 +285,9 @@ def generate(
         if deep > 0:
             child = rng.spawn(1)[0]
             if child.random() < deep:
-                thick, kinds_drawn = deep_ink(child, width, height, dpi, pen_tones)
+                thick, kinds_drawn = deep_ink(
+                    child, width, height, dpi, pen_tones, tuple(deep_kinds)
+                )
                 clean = np.minimum(clean, thick)
                 info["annotations"] = [*info["annotations"], *kinds_drawn]
     else:
@@ -405,6 +419,7 @@ def write_dataset(
     pen_tones: tuple[float, float] | None = None,
     texts: Sequence[np.ndarray] = (),
     deep: float = 0.0,
+    deep_kinds: Sequence[str] = DEEP_INK_KINDS,
 ) -> list[Path]:
     """Write *count* synthetic pairs as ``out_dir/clean/NAME.png`` and ``out_dir/noisy/NAME.png``.
 
@@ -424,10 +439,11 @@ def write_dataset(
         Scanning resolution for every page; random when None.
     progress : callable, optional
         ``progress(done, total)`` after each pair.
-    add_dirt, fade_range, marks, pen_tones, deep
+    add_dirt, fade_range, marks, pen_tones, deep, deep_kinds
         As in :func:`generate`: dirt kinds added to every page, the ``fade`` amount range,
         hand-made marks on every page, the grey-level range of every pen, the probability
-        of thick ink on a page (0 leaves every page as it was without the option).
+        of thick ink on a page (0 leaves every page as it was without the option) and the
+        thick ink kinds drawn from.
     texts : sequence of (H, W) float32 in [0, 1]
         Clean pages to soil instead of rendering text (``generate``'s ``text``): each pair
         soils one of them, drawn at random; *size* must then be None.
@@ -445,8 +461,8 @@ def write_dataset(
     Raises
     ------
     ValueError
-        If count is negative, size/dpi/deep is out of range, or a size or thick ink comes
-        with *texts*.
+        If count is negative, size/dpi/deep is out of range, a thick ink kind is unknown,
+        or a size or thick ink comes with *texts*.
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
@@ -456,6 +472,7 @@ def write_dataset(
         raise ValueError("thick ink needs rendered pages, not given text pages")
     if not 0.0 <= deep <= 1.0:
         raise ValueError(f"deep ink probability must be in 0-1, got {deep}")
+    check_deep_kinds(deep_kinds)
     out = Path(out_dir)
     (out / "clean").mkdir(parents=True, exist_ok=True)
     (out / "noisy").mkdir(parents=True, exist_ok=True)
@@ -482,6 +499,7 @@ def write_dataset(
             pen_tones=pen_tones,
             text=text,
             deep=deep,
+            deep_kinds=deep_kinds,
         )
         name = f"{i:06d}.png"
         save_png_atomic(clean, out / "clean" / name, meta["dpi"])
@@ -504,6 +522,7 @@ def write_dataset(
         "marks": list(marks),
         "pen_tones": None if pen_tones is None else [float(v) for v in pen_tones],
         "deep_ink": float(deep),
+        "deep_ink_kinds": list(deep_kinds),
         "pages": described,
     }
     with atomic_file(out / MANIFEST) as fh:
@@ -716,6 +735,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"{', '.join(DEEP_INK_KINDS)} (sized in mm, so thick at every dpi; default 0)",
     )
     parser.add_argument(
+        "--deep-ink-kinds",
+        type=_list_parser(check_deep_kinds),
+        default=list(DEEP_INK_KINDS),
+        metavar="KIND[,KIND]",
+        help="with --deep-ink: draw only these kinds (default all), e.g. marker,display for "
+        "thick strokes without filled areas",
+    )
+    parser.add_argument(
         "--text-from",
         type=Path,
         default=None,
@@ -780,6 +807,7 @@ def run(args: argparse.Namespace) -> int:
                 pen_tones=args.pen_tone,
                 texts=texts,
                 deep=args.deep_ink,
+                deep_kinds=args.deep_ink_kinds,
             )
         except (ValueError, OSError) as exc:
             print(f"scanclean-train synth: {exc}", file=sys.stderr)

@@ -21,7 +21,14 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["DEEP_INK_KINDS", "PageCanvas", "available_fonts", "deep_ink", "render_clean_page"]
+__all__ = [
+    "DEEP_INK_KINDS",
+    "PageCanvas",
+    "available_fonts",
+    "check_deep_kinds",
+    "deep_ink",
+    "render_clean_page",
+]
 
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
 _SKIP_FONT_WORDS = (
@@ -789,12 +796,22 @@ def _annotate(
     return used
 
 
+def check_deep_kinds(kinds) -> None:
+    """ValueError unless *kinds* is a non-empty choice from :data:`DEEP_INK_KINDS`."""
+    unknown = [k for k in kinds if k not in DEEP_INK_KINDS]
+    if unknown or not kinds:
+        raise ValueError(
+            f"thick ink kinds must be some of {', '.join(DEEP_INK_KINDS)}, got {list(kinds)}"
+        )
+
+
 def deep_ink(
     rng: np.random.Generator,
     width: int,
     height: int,
     dpi: float,
     pen_tones: tuple[float, float] | None = None,
+    kinds: tuple[str, ...] = DEEP_INK_KINDS,
 ) -> tuple[np.ndarray, list[str]]:
     """One to three items of thick ink, as a page of their own to lay over a clean page.
 
@@ -814,24 +831,33 @@ def deep_ink(
     pen_tones : (float, float), optional
         Grey-level range of the marker pen, as for the other pens; by default black, blue,
         brown or faint.
+    kinds : tuple of str
+        The kinds to draw from (default all of :data:`DEEP_INK_KINDS`); each item is one of
+        them at random, so the same *rng* state places the items alike whatever the choice.
 
     Returns
     -------
     marks : (H, W) float32 in [0, 1]
         1.0 = paper; lay it over a clean page with ``numpy.minimum``.
-    kinds : list of str
-        The :data:`DEEP_INK_KINDS` drawn, each once, in the order first drawn:
+    drawn : list of str
+        The kinds drawn, each once, in the order first drawn:
         ``"marker"`` (felt-tip writing, 0.8-2.5 mm wide), ``"display"`` (bold type,
         20-72 pt), ``"bar"`` (a solid bar 0.6-8 mm high: thick rule or redaction bar),
         ``"blot"`` (a filled 5-20 mm disc or block, sometimes with paper-white letters).
+
+    Raises
+    ------
+    ValueError
+        If *kinds* is empty or names a kind not in :data:`DEEP_INK_KINDS`.
     """
+    check_deep_kinds(kinds)
     canvas = PageCanvas(width, height)
     fonts = _Fonts(rng)
     mm = dpi / 25.4
     W, H = canvas.width, canvas.height
     used: list[str] = []
     for n in range(int(rng.integers(1, 4))):
-        kind = str(rng.choice(DEEP_INK_KINDS))
+        kind = str(kinds[int(rng.integers(len(kinds)))])
         x = float(rng.uniform(-0.1, 0.8)) * W
         y = float(rng.uniform(0.05, 0.95)) * H
         if kind == "marker":
