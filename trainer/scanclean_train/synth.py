@@ -230,7 +230,7 @@ def generate(
         ``deep=0``. Default 0: none.
     deep_kinds : sequence of str
         The thick ink kinds to draw from (default all four), e.g. ``("marker", "display")``
-        for strokes without filled areas; the items fall in the same places either way.
+        for strokes without filled areas; the same pages get thick ink either way.
 
     Returns
     -------
@@ -248,8 +248,8 @@ def generate(
         If the page is smaller than 8 x 8 px, the DPI is outside 20-2400, a dirt kind is
         unknown, the fade range is not within 0-0.85 in order, a mark kind is unknown or
         the pen tones are not within 0-0.75 in order, ``deep`` is outside 0-1 or
-        ``deep_kinds`` empty or unknown, or marks, pen
-        tones or thick ink come with a given ``text`` page.
+        ``deep_kinds`` empty or unknown, or marks, pen tones or thick ink come with a given
+        ``text`` page.
     """
     if not 0.0 <= deep <= 1.0:
         raise ValueError(f"deep ink probability must be in 0-1, got {deep}")

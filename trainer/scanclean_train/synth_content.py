@@ -833,7 +833,7 @@ def deep_ink(
         brown or faint.
     kinds : tuple of str
         The kinds to draw from (default all of :data:`DEEP_INK_KINDS`); each item is one of
-        them at random, so the same *rng* state places the items alike whatever the choice.
+        them at random.
 
     Returns
     -------
