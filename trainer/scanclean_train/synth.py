@@ -54,6 +54,7 @@ __all__ = [
     "page_seed",
     "MANIFEST",
     "check_dirt_kinds",
+    "check_deep_ink",
     "check_fade_range",
     "check_marks",
     "check_pen_tones",
@@ -160,6 +161,14 @@ def check_fade_range(low: float, high: float) -> tuple[float, float]:
     return low, high
 
 
+def check_deep_ink(deep: float, kinds: Iterable[str]) -> None:
+    """ValueError unless *deep* is a probability in 0-1 and *kinds* a non-empty choice from
+    :data:`~scanclean_train.synth_content.DEEP_INK_KINDS`."""
+    if not 0.0 <= deep <= 1.0:
+        raise ValueError(f"deep ink probability must be in 0-1, got {deep}")
+    check_deep_kinds(tuple(kinds))
+
+
 def generate(
     rng: np.random.Generator,
     size: tuple[int, int] = NOISYOFFICE_SIZE,
@@ -251,9 +260,7 @@ def generate(
         ``deep_kinds`` empty or unknown, or marks, pen tones or thick ink come with a given
         ``text`` page.
     """
-    if not 0.0 <= deep <= 1.0:
-        raise ValueError(f"deep ink probability must be in 0-1, got {deep}")
-    check_deep_kinds(deep_kinds)
+    check_deep_ink(deep, deep_kinds)
     if text is not None:
         if marks or pen_tones is not None or deep > 0:
             raise ValueError(
@@ -470,9 +477,7 @@ def write_dataset(
         raise ValueError("a page size cannot be set for given text pages; they keep theirs")
     if texts and deep > 0:
         raise ValueError("thick ink needs rendered pages, not given text pages")
-    if not 0.0 <= deep <= 1.0:
-        raise ValueError(f"deep ink probability must be in 0-1, got {deep}")
-    check_deep_kinds(deep_kinds)
+    check_deep_ink(deep, deep_kinds)
     out = Path(out_dir)
     (out / "clean").mkdir(parents=True, exist_ok=True)
     (out / "noisy").mkdir(parents=True, exist_ok=True)
