@@ -387,6 +387,54 @@ def test_deep_ink_adds_thick_ink_and_leaves_the_rest_of_the_page():
         synth.write_dataset("/nonexistent-never", 1, seed=0, texts=[text], deep=0.5)
 
 
+def test_dark_stains_darken_wide_areas_and_leave_the_rest_of_the_page():
+    """--dark-stains: wide dark stains on the noisy page only; other pages byte for byte."""
+    from scipy import ndimage
+
+    from scanclean_train.synth_dirt import DARK_STAIN_KINDS
+
+    def page(seed, **kw):
+        return synth.generate(synth.page_seed(seed, 0), (400, 400), 300.0, dirt=["fold"], **kw)
+
+    widest = []
+    for seed in range(5):
+        clean, noisy, info = page(seed)
+        _, dark_noisy, dark_info = page(seed, dark=1.0)
+        thick, thick_noisy, thick_info = page(seed, deep=1.0)
+        both, both_noisy, both_info = page(seed, deep=1.0, dark=1.0)
+        assert dark_info["dirt"] == [*info["dirt"], "dark"]
+        added = dark_info["annotations"][len(info["annotations"]) :]
+        assert added and set(added) <= set(DARK_STAIN_KINDS)
+        # the clean page is untouched, with or without thick ink; the stains only darken
+        assert np.array_equal(page(seed, dark=1.0)[0], clean)
+        assert np.array_equal(both, thick)
+        assert np.all(dark_noisy <= noisy + 1e-4)
+        assert np.all(both_noisy <= thick_noisy + 1e-4)
+        # the same stains with thick ink as without (their own child of the page's generator)
+        far = ~ndimage.binary_dilation(thick != clean, iterations=8)  # beyond the blur
+        darkened = (dark_noisy < noisy - 1e-4)[far]
+        assert darkened.any()
+        assert np.array_equal(darkened, (both_noisy < thick_noisy - 1e-4)[far])
+        # wide: the paper darkened to 75 % or less reaches this far (px) from its edge
+        paper = clean == 1.0
+        strong = paper & (dark_noisy < 0.75 * np.maximum(noisy, 1e-3))
+        widest.append(float(ndimage.distance_transform_edt(ndimage.binary_closing(strong)).max()))
+        # a probability that does not come up leaves the page as it was, byte for byte
+        same, same_noisy, same_info = page(seed, dark=1e-9)
+        assert np.array_equal(same, clean) and np.array_equal(same_noisy, noisy)
+        assert same_info == info
+    # 1 mm is 11.8 px at 300 dpi: the stains are dark over areas several mm across
+    assert np.median(widest) > 12, widest
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="dark stain probability"):
+            page(0, dark=bad)
+    # given text pages take dark stains too
+    text = np.ones((60, 80), np.float32)
+    _, on_text, text_info = synth.generate(synth.page_seed(0, 0), dpi=300.0, text=text, dark=1.0)
+    assert "dark" in text_info["dirt"]
+    assert on_text.shape == text.shape
+
+
 def test_cli_deep_ink_reaches_the_pages_and_the_manifest(tmp_path):
     from scanclean_train.synth_content import DEEP_INK_KINDS
 
@@ -403,6 +451,13 @@ def test_cli_deep_ink_reaches_the_pages_and_the_manifest(tmp_path):
         assert set(described["annotations"]) & set(DEEP_INK_KINDS) <= {"marker", "bar"}
         assert set(described["annotations"]) & {"marker", "bar"}
     assert synth.run(parser.parse_args([*argv, "--deep-ink", "2"])) == 1
+    stained = tmp_path / "stained"
+    argv_dark = ["--out", str(stained), *argv[2:], "--dark-stains", "1"]
+    assert synth.run(parser.parse_args(argv_dark)) == 0
+    manifest = json.loads((stained / synth.MANIFEST).read_text())
+    assert manifest["dark_stains"] == 1.0
+    assert all("dark" in p["dirt"] for p in manifest["pages"].values())
+    assert synth.run(parser.parse_args([*argv_dark[:-1], "1.5"])) == 1
     for bad in (["--deep-ink", "x"], ["--deep-ink-kinds", "marker,doodle"]):
         with pytest.raises(SystemExit):
             parser.parse_args([*argv, *bad])

@@ -55,6 +55,7 @@ __all__ = [
     "MANIFEST",
     "check_dirt_kinds",
     "check_deep_ink",
+    "check_dark_stains",
     "check_fade_range",
     "check_marks",
     "check_pen_tones",
@@ -161,6 +162,12 @@ def check_fade_range(low: float, high: float) -> tuple[float, float]:
     return low, high
 
 
+def check_dark_stains(dark: float) -> None:
+    """ValueError unless *dark* (the share of pages with dark stains) is in 0-1."""
+    if not 0.0 <= dark <= 1.0:
+        raise ValueError(f"dark stain probability must be in 0-1, got {dark}")
+
+
 def check_deep_ink(deep: float, kinds: Iterable[str]) -> None:
     """ValueError unless *deep* is a probability in 0-1 and *kinds* a non-empty choice from
     :data:`~scanclean_train.synth_content.DEEP_INK_KINDS`."""
@@ -185,6 +192,7 @@ def generate(
     text: np.ndarray | None = None,
     deep: float = 0.0,
     deep_kinds: Sequence[str] = DEEP_INK_KINDS,
+    dark: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """One clean/noisy pair plus a description of what went into it.
 
@@ -240,6 +248,13 @@ def generate(
     deep_kinds : sequence of str
         The thick ink kinds to draw from (default all four), e.g. ``("marker", "display")``
         for strokes without filled areas; the same pages get thick ink either way.
+    dark : float
+        Probability in [0, 1] that the page also gets one or two stains as wide and dark
+        as thick ink (:func:`~scanclean_train.synth_dirt.dark_stain`: dried puddles, dark
+        streaks; ``"dark"`` then joins the dirt kinds and the stains' kinds the
+        annotations). Drawn, like the thick ink, from a child of *rng* (a second one), so
+        every page is, apart from these stains, the one the same state gives with
+        ``dark=0``, with or without thick ink. Works on given ``text`` pages too.
 
     Returns
     -------
@@ -256,11 +271,12 @@ def generate(
     ValueError
         If the page is smaller than 8 x 8 px, the DPI is outside 20-2400, a dirt kind is
         unknown, the fade range is not within 0-0.85 in order, a mark kind is unknown or
-        the pen tones are not within 0-0.75 in order, ``deep`` is outside 0-1 or
-        ``deep_kinds`` empty or unknown, or marks, pen tones or thick ink come with a given
+        the pen tones are not within 0-0.75 in order, ``deep`` or ``dark`` is outside 0-1,
+        ``deep_kinds`` is empty or unknown, or marks, pen tones or thick ink come with a given
         ``text`` page.
     """
     check_deep_ink(deep, deep_kinds)
+    check_dark_stains(dark)
     if text is not None:
         if marks or pen_tones is not None or deep > 0:
             raise ValueError(
@@ -285,12 +301,15 @@ def generate(
     if strength is None:
         strength = float(rng.uniform(0.4, 1.4))
 
+    # children of rng for the optional extras (spawning leaves rng's own stream alone);
+    # the first is the thick ink's, the second the dark stains', whichever is asked for
+    children = rng.spawn(2) if deep > 0 or dark > 0 else None
     if text is None:
         clean, info = render_clean_page(
             rng, width, height, dpi, crop=crop, force=tuple(marks), pen_tones=pen_tones
         )
         if deep > 0:
-            child = rng.spawn(1)[0]
+            child = children[0]
             if child.random() < deep:
                 thick, kinds_drawn = deep_ink(
                     child, width, height, dpi, pen_tones, tuple(deep_kinds)
@@ -317,6 +336,11 @@ def generate(
         elif kind == "bleed":
             back = text_coverage(rng, width, height, dpi)
             background *= sd.bleed_through(back, rng, dpi, strength)
+    if dark > 0 and children[1].random() < dark:
+        stain, stain_kinds = sd.dark_stain(children[1], height, width, dpi)
+        background *= stain
+        kinds = [*kinds, "dark"]
+        info["annotations"] = [*info["annotations"], *stain_kinds]
 
     ink = clean
     if "fade" in kinds:
@@ -427,6 +451,7 @@ def write_dataset(
     texts: Sequence[np.ndarray] = (),
     deep: float = 0.0,
     deep_kinds: Sequence[str] = DEEP_INK_KINDS,
+    dark: float = 0.0,
 ) -> list[Path]:
     """Write *count* synthetic pairs as ``out_dir/clean/NAME.png`` and ``out_dir/noisy/NAME.png``.
 
@@ -446,11 +471,11 @@ def write_dataset(
         Scanning resolution for every page; random when None.
     progress : callable, optional
         ``progress(done, total)`` after each pair.
-    add_dirt, fade_range, marks, pen_tones, deep, deep_kinds
+    add_dirt, fade_range, marks, pen_tones, deep, deep_kinds, dark
         As in :func:`generate`: dirt kinds added to every page, the ``fade`` amount range,
         hand-made marks on every page, the grey-level range of every pen, the probability
-        of thick ink on a page (0 leaves every page as it was without the option) and the
-        thick ink kinds drawn from.
+        of thick ink on a page (0 leaves every page as it was without the option), the
+        thick ink kinds drawn from and the probability of dark stains on a page (likewise).
     texts : sequence of (H, W) float32 in [0, 1]
         Clean pages to soil instead of rendering text (``generate``'s ``text``): each pair
         soils one of them, drawn at random; *size* must then be None.
@@ -468,7 +493,7 @@ def write_dataset(
     Raises
     ------
     ValueError
-        If count is negative, size/dpi/deep is out of range, a thick ink kind is unknown,
+        If count is negative, size/dpi/deep/dark is out of range, a thick ink kind is unknown,
         or a size or thick ink comes with *texts*.
     """
     if count < 0:
@@ -478,6 +503,7 @@ def write_dataset(
     if texts and deep > 0:
         raise ValueError("thick ink needs rendered pages, not given text pages")
     check_deep_ink(deep, deep_kinds)
+    check_dark_stains(dark)
     out = Path(out_dir)
     (out / "clean").mkdir(parents=True, exist_ok=True)
     (out / "noisy").mkdir(parents=True, exist_ok=True)
@@ -505,6 +531,7 @@ def write_dataset(
             text=text,
             deep=deep,
             deep_kinds=deep_kinds,
+            dark=dark,
         )
         name = f"{i:06d}.png"
         save_png_atomic(clean, out / "clean" / name, meta["dpi"])
@@ -528,6 +555,7 @@ def write_dataset(
         "pen_tones": None if pen_tones is None else [float(v) for v in pen_tones],
         "deep_ink": float(deep),
         "deep_ink_kinds": list(deep_kinds),
+        "dark_stains": float(dark),
         "pages": described,
     }
     with atomic_file(out / MANIFEST) as fh:
@@ -748,6 +776,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "thick strokes without filled areas",
     )
     parser.add_argument(
+        "--dark-stains",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="probability that a page also gets one or two stains as wide and dark as thick "
+        f"ink, from: {', '.join(sd.DARK_STAIN_KINDS)} (default 0); rendered or --text-from pages",
+    )
+    parser.add_argument(
         "--text-from",
         type=Path,
         default=None,
@@ -813,6 +849,7 @@ def run(args: argparse.Namespace) -> int:
                 texts=texts,
                 deep=args.deep_ink,
                 deep_kinds=args.deep_ink_kinds,
+                dark=args.dark_stains,
             )
         except (ValueError, OSError) as exc:
             print(f"scanclean-train synth: {exc}", file=sys.stderr)

@@ -2,7 +2,8 @@
 
 Each function returns a multiplicative background field, (H, W) float32 in (0, 1], that darkens
 the paper: coffee rings and blotches, folds and creases, crumpled-paper shading, footprints and
-smudges, grey/yellowed uneven paper, watermark-like patterns and bleed-through. The scanner
+smudges, grey/yellowed uneven paper, watermark-like patterns, bleed-through, and (optional,
+:func:`dark_stain`) stains as wide and dark as thick ink. The scanner
 stage (blur, noise, JPEG) and input-only ink fading are applied to the composed page in
 :mod:`scanclean_train.synth`.
 
@@ -26,6 +27,8 @@ __all__ = [
     "fold",
     "crumple",
     "smudge",
+    "dark_stain",
+    "DARK_STAIN_KINDS",
     "footprint",
     "watermark",
     "bleed_through",
@@ -418,6 +421,73 @@ def smudge(
     if (lh, lw) != (height, width):
         field = _resize(field, width, height)
     return np.clip(field, 0.05, 1.0).astype(np.float32)
+
+
+#: Kinds of :func:`dark_stain`.
+DARK_STAIN_KINDS = ("puddle", "streak")
+
+
+def dark_stain(
+    rng: np.random.Generator, height: int, width: int, dpi: float
+) -> tuple[np.ndarray, list[str]]:
+    """One or two stains as wide and as dark as thick ink: dried puddles and dark streaks.
+
+    The other dirt fields darken the paper by at most about 0.3 over wide areas (coffee
+    blotches, smudges), while thick ink (marker strokes, bold type, filled areas) is dark
+    far from any paper. These stains are dark over areas as wide as the thick ink, so a
+    network trained on both has to tell them apart by edge and texture, not by tone.
+    A ``puddle`` is a dried spill 8-40 mm across with a ragged outline and a darker rim,
+    darkening the paper by 0.35-0.8; a ``streak`` is a soft-edged dark smear 3-15 mm wide
+    and 20-120 mm long (a scuff, a greasy rub), darkening it by 0.3-0.7. Their darkness
+    does not follow the page's dirt strength. Centres fall inside the page.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    height, width : int
+        Page size in px.
+    dpi : float
+        Scanning resolution (the stains' sizes are in mm).
+
+    Returns
+    -------
+    field : (H, W) float32 in [0.15, 1]
+        Multiplicative background field.
+    kinds : list of str
+        The kinds drawn, one per stain, from :data:`DARK_STAIN_KINDS`.
+    """
+    mm = dpi / 25.4
+    f = _lowres_factor(height, width, 0.3 * mm)
+    (x, y), (lh, lw) = _grid(height, width, f)
+    dark = np.zeros((lh, lw), np.float32)
+    kinds = []
+    for _ in range(int(rng.integers(1, 3))):
+        kind = str(rng.choice(DARK_STAIN_KINDS))
+        kinds.append(kind)
+        cx, cy = float(rng.uniform(0, width)), float(rng.uniform(0, height))
+        if kind == "puddle":
+            r = float(rng.uniform(4, 20)) * mm
+            nz = value_noise(rng, lh, lw, scale=r * 0.6 / f, octaves=2)
+            d = np.hypot(x - cx, y - cy) / r - 1.0 + 0.4 * nz  # < 0 inside the outline
+            body = np.clip(-d * 4.0, 0, 1)
+            rim = np.exp(-((d / 0.06) ** 2)) * (d < 0.1)
+            val = float(rng.uniform(0.35, 0.8)) * np.clip(0.8 * body + 0.3 * rim, 0, 1)
+        else:
+            th = float(rng.uniform(0, np.pi))
+            half_w = float(rng.uniform(1.5, 7.5)) * mm
+            half_l = float(rng.uniform(10, 60)) * mm
+            u = (x - cx) * np.cos(th) + (y - cy) * np.sin(th)
+            v = -(x - cx) * np.sin(th) + (y - cy) * np.cos(th)
+            along = np.exp(-((u / half_l) ** 4))
+            across = np.exp(-2.0 * (v / half_w) ** 2)
+            rub = 0.75 + 0.25 * value_noise(rng, lh, lw, scale=8 * mm / f, octaves=2)
+            val = float(rng.uniform(0.3, 0.7)) * along * across * np.clip(rub, 0, 1.2)
+        dark = np.maximum(dark, val.astype(np.float32))
+    grain = 1.0 + 0.15 * value_noise(rng, lh, lw, scale=1.5 * mm / f, octaves=2)
+    field = 1.0 - np.clip(dark * grain, 0, 0.85)
+    if (lh, lw) != (height, width):
+        field = _resize(field, width, height)
+    return np.clip(field, 0.15, 1.0).astype(np.float32), kinds
 
 
 def footprint(
