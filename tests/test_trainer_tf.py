@@ -290,6 +290,26 @@ def test_distilled_loss_aims_at_the_blend_of_clean_and_teacher_and_weights_ink()
         DistilledLoss("mse", teacher_weight=1.5)
 
 
+def test_deep_mse_weights_only_ink_far_from_the_paper():
+    from scipy import ndimage
+
+    from scanclean_train.losses import DEEP_WINDOW, deep_ink_weight
+    from scanclean_train.train import LOSSES
+
+    clean = np.ones((1, 40, 48, 1), np.float32)
+    clean[0, 5:30, 4:34] = 0.1  # a 25 x 30 px filled area
+    clean[0, 35, 2:40] = 0.0  # a 1 px rule
+    clean[0, 10:20, 40:43] = 0.3  # a 3 px stroke
+    weight = np.asarray(deep_ink_weight(clean))
+    deep = ndimage.maximum_filter(clean[0, ..., 0], size=DEEP_WINDOW, mode="nearest") < 0.5
+    assert np.array_equal(weight[0, ..., 0], np.where(deep, 4.0, 1.0))
+    assert deep[17, 19] and not deep[35, 20] and not deep[15, 41] and not deep[5, 10]
+    rng = np.random.default_rng(5)
+    pred = rng.uniform(0, 1, clean.shape).astype(np.float32)
+    expected = np.mean(np.where(deep, 4.0, 1.0)[None, ..., None] * (clean - pred) ** 2)
+    assert float(LOSSES["deep-mse"](clean, pred)) == pytest.approx(float(expected), rel=1e-5)
+
+
 def test_fit_with_a_teacher_trains_toward_its_output(tiny_run, tiny_model_path, tmp_path):
     from scanclean_train.data import Augment, load_images, make_patch_dataset
     from scanclean_train.losses import DistilledLoss

@@ -5,12 +5,37 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-BASE_LOSSES = ("mse", "mae", "ink-mse")
+BASE_LOSSES = ("mse", "mae", "ink-mse")  # the losses DistilledLoss can blend toward
 
 
 def ink_weight(clean):
     """Per-pixel weight of ``ink-mse``: 4 on ink (clean < 0.5), 1 elsewhere; shape of ``clean``."""
     return 1.0 + 3.0 * ops.cast(clean < 0.5, "float32")
+
+
+#: Window (px) of ``deep-mse``: ink counts as deep where a window this size is all ink,
+#: i.e. at least ``DEEP_WINDOW // 2`` px from the nearest paper pixel (Chebyshev distance).
+DEEP_WINDOW = 9
+
+
+def deep_ink_weight(clean):
+    """Per-pixel weight of ``deep-mse``: 4 on deep ink, 1 elsewhere; shape of ``clean``.
+
+    Parameters
+    ----------
+    clean : (B, P, P, 1) float32 in [0, 1]
+        Target patches, 1 = paper.
+
+    Returns
+    -------
+    (B, P, P, 1) float32
+        4 where every pixel of the :data:`DEEP_WINDOW` x :data:`DEEP_WINDOW` window
+        around it is ink (clean < 0.5; the window is cut at the patch border), else 1.
+        Thin strokes and stroke edges keep weight 1, so the weight only asks the inside
+        of thick strokes to stay dark.
+    """
+    brightest = ops.max_pool(clean, pool_size=DEEP_WINDOW, strides=1, padding="same")
+    return 1.0 + 3.0 * ops.cast(brightest < 0.5, "float32")
 
 
 @keras.saving.register_keras_serializable(package="scanclean_train")

@@ -64,7 +64,8 @@ class FitConfig:
     patch : int
         Training patch side (px).
     loss : str
-        ``mse``, ``mae`` or ``ink-mse`` (MSE with ink pixels, clean < 0.5, weighted 4x).
+        ``mse``, ``mae``, ``ink-mse`` (MSE with ink pixels, clean < 0.5, weighted 4x) or
+        ``deep-mse`` (MSE with ink at least 4 px from the paper weighted 4x).
     learning_rate : float
         Adam's initial learning rate; cosine decay to 5 % over the run.
     val_groups : list of str or None
@@ -240,7 +241,25 @@ def ink_weighted_mse(y_true, y_pred):
     return ops.mean(ink_weight(y_true) * ops.square(y_true - y_pred))
 
 
-LOSSES = {"mse": "mse", "mae": "mae", "ink-mse": ink_weighted_mse}
+def deep_ink_weighted_mse(y_true, y_pred):
+    """MSE where ink at least 4 px from the paper counts 4 times (``losses.deep_ink_weight``).
+
+    Asks the inside of thick strokes to stay dark while thin strokes, stroke edges and the
+    paper weigh as in plain MSE.
+    """
+    from keras import ops
+
+    from .losses import deep_ink_weight
+
+    return ops.mean(deep_ink_weight(y_true) * ops.square(y_true - y_pred))
+
+
+LOSSES = {
+    "mse": "mse",
+    "mae": "mae",
+    "ink-mse": ink_weighted_mse,
+    "deep-mse": deep_ink_weighted_mse,
+}
 
 
 def make_augment(config: FitConfig) -> data_mod.Augment:
@@ -617,7 +636,13 @@ def load_run_model(path: Path | str):
     from . import losses as _losses  # noqa: F401  (registers DistilledLoss)
     from . import model as _model  # noqa: F401  (registers ResidualSigmoid)
 
-    return keras.models.load_model(path, custom_objects={"ink_weighted_mse": ink_weighted_mse})
+    return keras.models.load_model(
+        path,
+        custom_objects={
+            "ink_weighted_mse": ink_weighted_mse,
+            "deep_ink_weighted_mse": deep_ink_weighted_mse,
+        },
+    )
 
 
 def average_runs(model_paths: list[Path | str], out_dir: Path | str) -> dict:
