@@ -600,6 +600,7 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"arch": "seed", "widths": [4, 8]}, "widths apply to the unet architecture only"),
         ({"widths": [8]}, "widths must be two or more positive"),
         ({"widths": [8, 0]}, "widths must be two or more positive"),
+        ({"teacher": "t.onnx", "loss": "deep-mse"}, "a teacher blends toward"),
     ],
 )
 def test_fit_config_rejects_a_bad_setting_before_training(setting, message):

@@ -230,6 +230,8 @@ class FitConfig:
             raise ValueError(f"teacher_flips must be one of {FLIPS}, not {self.teacher_flips}")
         if not 0.0 < self.teacher_weight <= 1.0:
             raise ValueError(f"teacher_weight must be in (0, 1], not {self.teacher_weight}")
+        if self.teacher and self.loss not in ("mse", "mae", "ink-mse"):  # losses.BASE_LOSSES
+            raise ValueError(f"a teacher blends toward mse, mae or ink-mse, not {self.loss!r}")
 
 
 def ink_weighted_mse(y_true, y_pred):
