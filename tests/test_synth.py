@@ -400,8 +400,8 @@ def test_dark_stains_darken_wide_areas_and_leave_the_rest_of_the_page():
     for seed in range(5):
         clean, noisy, info = page(seed)
         _, dark_noisy, dark_info = page(seed, dark=1.0)
-        thick, thick_noisy, thick_info = page(seed, deep=1.0)
-        both, both_noisy, both_info = page(seed, deep=1.0, dark=1.0)
+        thick, thick_noisy, _ = page(seed, deep=1.0)
+        both, both_noisy, _ = page(seed, deep=1.0, dark=1.0)
         assert dark_info["dirt"] == [*info["dirt"], "dark"]
         added = dark_info["annotations"][len(info["annotations"]) :]
         assert added and set(added) <= set(DARK_STAIN_KINDS)
@@ -431,8 +431,10 @@ def test_dark_stains_darken_wide_areas_and_leave_the_rest_of_the_page():
     # given text pages take dark stains too
     text = np.ones((60, 80), np.float32)
     _, on_text, text_info = synth.generate(synth.page_seed(0, 0), dpi=300.0, text=text, dark=1.0)
+    _, plain_text, _ = synth.generate(synth.page_seed(0, 0), dpi=300.0, text=text)
     assert "dark" in text_info["dirt"]
     assert on_text.shape == text.shape
+    assert np.all(on_text <= plain_text + 1e-4) and on_text.mean() < plain_text.mean()
 
 
 def test_cli_deep_ink_reaches_the_pages_and_the_manifest(tmp_path):
