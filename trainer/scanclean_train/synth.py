@@ -162,17 +162,20 @@ def check_fade_range(low: float, high: float) -> tuple[float, float]:
     return low, high
 
 
+def _check_probability(p: float, what: str) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{what} probability must be in 0-1, got {p}")
+
+
 def check_dark_stains(dark: float) -> None:
     """ValueError unless *dark* (the share of pages with dark stains) is in 0-1."""
-    if not 0.0 <= dark <= 1.0:
-        raise ValueError(f"dark stain probability must be in 0-1, got {dark}")
+    _check_probability(dark, "dark stain")
 
 
 def check_deep_ink(deep: float, kinds: Iterable[str]) -> None:
     """ValueError unless *deep* is a probability in 0-1 and *kinds* a non-empty choice from
     :data:`~scanclean_train.synth_content.DEEP_INK_KINDS`."""
-    if not 0.0 <= deep <= 1.0:
-        raise ValueError(f"deep ink probability must be in 0-1, got {deep}")
+    _check_probability(deep, "deep ink")
     check_deep_kinds(tuple(kinds))
 
 

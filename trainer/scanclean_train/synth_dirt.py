@@ -432,7 +432,7 @@ def dark_stain(
 ) -> tuple[np.ndarray, list[str]]:
     """One or two stains as wide and as dark as thick ink: dried puddles and dark streaks.
 
-    The other dirt fields darken the paper by at most about 0.3 over wide areas (coffee
+    The other dirt fields mostly darken the paper by less than 0.3 over wide areas (coffee
     blotches, smudges), while thick ink (marker strokes, bold type, filled areas) is dark
     far from any paper. These stains are dark over areas as wide as the thick ink, so a
     network trained on both has to tell them apart by edge and texture, not by tone.
