@@ -7,9 +7,13 @@ tile, all cores) on a 2000 x 2000 px page; the best of ``--repeat`` runs is prin
 This is how the default widths were chosen (see ``build_unet``). Needs the ``train``
 extra (TensorFlow, tf2onnx).
 
+A candidate may add a context block after the bottleneck, written after a colon:
+``8,24,48,96:2,4`` is the default widths with residual 3x3 convolutions dilated by 2 and 4
+(``build_unet(widths, context)``).
+
 Usage::
 
-    python benchmarks/bench_widths.py [--widths 16,24,48,96 --widths 8,24,48,96 ...]
+    python benchmarks/bench_widths.py [--widths 16,24,48,96 --widths 8,24,48,96:2,4 ...]
                                       [--size PX] [--repeat N]
 """
 
@@ -34,13 +38,20 @@ import numpy as np  # noqa: E402
 DEFAULT_CANDIDATES = ["16,24,48,96", "12,24,48,96", "8,24,48,96", "8,32,64,128"]
 
 
-def parse_widths(text: str) -> tuple[int, ...]:
-    """``"8,24,48,96"`` -> ``(8, 24, 48, 96)``."""
-    return tuple(int(t) for t in text.split(",") if t.strip())
+def parse_widths(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``"8,24,48,96"`` -> ``((8, 24, 48, 96), ())``; ``"8,24,48,96:2,4"`` -> ``(..., (2, 4))``."""
+    widths, _, context = text.partition(":")
+
+    def numbers(part: str) -> tuple[int, ...]:
+        return tuple(int(t) for t in part.split(",") if t.strip())
+
+    return numbers(widths), numbers(context)
 
 
-def export_candidate(widths: tuple[int, ...], folder: Path) -> tuple[Path, int, int]:
-    """Build an untrained U-Net, export it to ONNX with the trainer's metadata keys.
+def export_candidate(
+    widths: tuple[int, ...], folder: Path, context: tuple[int, ...] = ()
+) -> tuple[Path, int, int]:
+    """Build an untrained U-Net (with an optional context block), export it to ONNX with the trainer's metadata keys.
 
     Returns
     -------
@@ -51,7 +62,7 @@ def export_candidate(widths: tuple[int, ...], folder: Path) -> tuple[Path, int, 
     from scanclean_train.export import set_metadata, to_onnx_bytes
     from scanclean_train.model import build_unet, macs_per_pixel
 
-    model, info = build_unet(widths)
+    model, info = build_unet(widths, context)
     data = set_metadata(
         to_onnx_bytes(model),
         {
@@ -90,23 +101,30 @@ def main(argv: list[str] | None = None) -> int:
         "--widths",
         action="append",
         default=None,
-        metavar="W,W,...",
-        help=f"filters per level, finest first (repeatable; default {DEFAULT_CANDIDATES})",
+        metavar="W,W,...[:D,D,...]",
+        help="filters per level, finest first, and optionally a colon and the context block's "
+        f"dilation rates (repeatable; default {DEFAULT_CANDIDATES})",
     )
     parser.add_argument("--size", type=int, default=2000, metavar="PX", help="page side (px)")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
+    from scanclean.model import ModelSession
+
     candidates = [parse_widths(w) for w in (args.widths or DEFAULT_CANDIDATES)]
     print(
         f"page {args.size} x {args.size} px ({args.size**2 / 1e6:.1f} MP), tiled engine, best of {args.repeat}"
     )
-    print(f"{'widths':<22} {'MAC/px':>8} {'params':>9} {'MP/s':>6}")
+    print(f"{'widths[:context]':<22} {'RF px':>6} {'MAC/px':>8} {'params':>9} {'MP/s':>6}")
     with tempfile.TemporaryDirectory() as tmp:
-        for widths in candidates:
-            path, macs, params = export_candidate(widths, Path(tmp))
+        for widths, context in candidates:
+            path, macs, params = export_candidate(widths, Path(tmp), context)
+            rf = ModelSession(path).info.receptive_field
             seconds = time_model(path, args.size, args.repeat)
+            label = ",".join(map(str, widths)) + (
+                ":" + ",".join(map(str, context)) if context else ""
+            )
             print(
-                f"{','.join(map(str, widths)):<22} {macs:>8,} {params:>9,} {args.size**2 / 1e6 / seconds:>6.2f}",
+                f"{label:<22} {rf:>6} {macs:>8,} {params:>9,} {args.size**2 / 1e6 / seconds:>6.2f}",
                 flush=True,
             )
     return 0

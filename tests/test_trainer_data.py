@@ -600,6 +600,9 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"arch": "seed", "widths": [4, 8]}, "widths apply to the unet architecture only"),
         ({"widths": [8]}, "widths must be two or more positive"),
         ({"widths": [8, 0]}, "widths must be two or more positive"),
+        ({"arch": "seed", "context": [2]}, "context block applies to the unet architecture only"),
+        ({"context": []}, "one or more dilation rates"),
+        ({"context": [2, 0]}, "one or more dilation rates"),
         ({"teacher": "t.onnx", "loss": "deep-mse"}, "a teacher blends toward"),
     ],
 )
@@ -607,7 +610,7 @@ def test_fit_config_rejects_a_bad_setting_before_training(setting, message):
     from scanclean_train.train import FitConfig
 
     FitConfig(data=["d"], keep="last", loss="ink-mse", epochs=10, stop_after=10, first_fraction=1.0)
-    FitConfig(data=["d"], widths=[16, 24, 48, 96])
+    FitConfig(data=["d"], widths=[16, 24, 48, 96], context=[2, 4])
     FitConfig(data=["a", "b", "c"], source_fractions=[0.45, 0.15, 0.4])
     with pytest.raises(ValueError, match=message):
         FitConfig(**{"data": ["d"], **setting})

@@ -44,10 +44,11 @@ def test_unknown_architecture_is_refused():
         build_model("resnet-9000")
 
 
-def test_unet_receptive_field_bounds_the_influence_of_a_pixel():
+@pytest.mark.parametrize("context", [(), (2, 4)])
+def test_unet_receptive_field_bounds_the_influence_of_a_pixel(context):
     """Changing one input pixel changes no output farther than receptive_field // 2."""
     tf.keras.utils.set_random_seed(1)  # before building: the weights, not only the page
-    model, info = build_unet((4, 4, 4, 4))
+    model, info = build_unet((4, 4, 4, 4), context)
     size = 256
     x = make_page(size, size, seed=2)[None, ..., None]
     y0 = np.asarray(model(x))[0, ..., 0]
@@ -57,6 +58,8 @@ def test_unet_receptive_field_bounds_the_influence_of_a_pixel():
     assert reach <= info.receptive_field // 2
     assert reach > info.receptive_field // 4  # the stated field is not wildly loose
     assert info.size_multiple == 8 and macs_per_pixel(model) > 0
+    if context:  # the dilated convolutions widen the field: more than the plain U-Net's
+        assert reach > build_unet((4, 4, 4, 4))[1].receptive_field // 2
 
 
 def tiny_config(data, **settings) -> FitConfig:
@@ -244,6 +247,7 @@ def test_fit_builds_the_unet_widths_asked_for_and_refuses_bad_ones(tiny_run, tmp
     assert train_cli.main([*argv, "--arch", "unet", "--widths", "4,6,8"]) == 0
     record = json.loads((out / "config.json").read_text())
     assert record["config"]["widths"] == [4, 6, 8]
+    plain_macs = record["macs_per_pixel"]
     assert record["architecture"]["name"] == "unet-4-6-8"
     assert record["architecture"]["size_multiple"] == 4
     convs = [
@@ -256,10 +260,32 @@ def test_fit_builds_the_unet_widths_asked_for_and_refuses_bad_ones(tiny_run, tmp
     meta = {p.key: p.value for p in onnx.load(out / "m.onnx").metadata_props}
     assert meta["architecture"] == "unet-4-6-8" and meta["size_multiple"] == "4"
 
+    ctx = tmp_path / "c"
+    argv_ctx = [*argv[:4], str(ctx), *argv[5:]]
+    assert train_cli.main([*argv_ctx, "--widths", "4,6,8", "--context", "2,3"]) == 0
+    record = json.loads((ctx / "config.json").read_text())
+    assert record["config"]["context"] == [2, 3]
+    # 4,6,8 sees 52 px; each dilated 3x3 conv at the coarsest grid (4 px) adds 2 * d * 4 px
+    assert record["architecture"]["name"] == "unet-4-6-8-ctx2-3"
+    assert record["architecture"]["receptive_field"] == 52 + 2 * (2 + 3) * 4
+    assert record["macs_per_pixel"] == plain_macs + 2 * 9 * 8 * 8 // 16
+    dilations = [
+        lay.dilation_rate
+        for lay in load_run_model(ctx / "model.keras").layers
+        if isinstance(lay, tf.keras.layers.Conv2D)
+    ]
+    assert sorted(dilations)[-2:] == [(2, 2), (3, 3)]
+
     assert train_cli.main([*argv, "--arch", "seed", "--widths", "4,8"]) == 1
     assert "widths apply to the unet architecture only" in capsys.readouterr().err
+    assert train_cli.main([*argv, "--arch", "seed", "--context", "2"]) == 1
+    assert "context block applies to the unet architecture only" in capsys.readouterr().err
     with pytest.raises(ValueError, match="unet architecture only"):
         build_model("seed", [4, 8])  # the API, not only the command line, refuses them
+    with pytest.raises(ValueError, match="unet architecture only"):
+        build_model("seed", context=[2])
+    with pytest.raises(ValueError, match="dilation rates of 1 or more"):
+        build_model("unet", context=[2, 0])
     with pytest.raises(ValueError, match="two or more positive"):
         build_model("unet", [8])
     for bad in ("8", "4,0", "4,x"):
@@ -267,6 +293,11 @@ def test_fit_builds_the_unet_widths_asked_for_and_refuses_bad_ones(tiny_run, tmp
             train_cli.main([*argv, "--arch", "unet", "--widths", bad])
         assert exit_info.value.code == 2
     assert "--widths" in capsys.readouterr().err
+    for bad in ("0", "2,x"):
+        with pytest.raises(SystemExit) as exit_info:
+            train_cli.main([*argv, "--context", bad])
+        assert exit_info.value.code == 2
+    assert "--context" in capsys.readouterr().err
 
 
 def test_distilled_loss_aims_at_the_blend_of_clean_and_teacher_and_weights_ink():
@@ -419,17 +450,19 @@ def test_unet_exports_with_dynamic_size_and_matches_keras(monkeypatch):
 
     from scanclean_train import export as export_mod
 
-    model, info = build_unet((4, 8, 8, 8))
-    data = export_mod.to_onnx_bytes(model)
-    ops = [node.op_type for node in onnx.load_from_string(data).graph.node]
-    # each of the 3 nearest upsamplings is one Resize, not tf2onnx's Tile/Transpose repeats
-    assert ops.count("Resize") == 3 and "Tile" not in ops and "Transpose" not in ops
-    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    for h, w in ((37, 53), (61, 29)):
-        page = pad_reflect(make_page(h, w, seed=h), info.size_multiple)[0][None, ..., None]
-        np.testing.assert_allclose(
-            session.run(None, {"input": page})[0], np.asarray(model(page)), atol=1e-5
-        )
+    for context in ((), (2, 4)):  # with a context block: dilated convolutions
+        model, info = build_unet((4, 8, 8, 8), context)
+        data = export_mod.to_onnx_bytes(model)
+        ops = [node.op_type for node in onnx.load_from_string(data).graph.node]
+        # each of the 3 nearest upsamplings is one Resize, not tf2onnx's Tile/Transpose repeats
+        assert ops.count("Resize") == 3 and "Tile" not in ops
+        assert "Transpose" not in ops or context  # tf2onnx's dilated convolution has some
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        for h, w in ((37, 53), (61, 29)):
+            page = pad_reflect(make_page(h, w, seed=h), info.size_multiple)[0][None, ..., None]
+            np.testing.assert_allclose(
+                session.run(None, {"input": page})[0], np.asarray(model(page)), atol=1e-5
+            )
     # a simplified graph that did not give the same output would not be used
     monkeypatch.setattr(export_mod, "same_outputs", lambda a, b: False)
     with pytest.warns(RuntimeWarning, match="kept tf2onnx"):

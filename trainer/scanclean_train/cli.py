@@ -2,7 +2,8 @@
 
 Subcommands::
 
-    scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet} [--widths F,F,...] --out RUN ...
+    scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet} [--widths F,F,...]
+        [--context D,D,...] --out RUN ...
     scanclean-train average RUN1/model.keras RUN2/model.keras [...] --out RUN
     scanclean-train export RUN/model.keras --out MODEL.onnx [--name NAME] [--version V]
     scanclean-train evaluate --model MODEL.onnx --data DIR [--groups G,G] [--flips F,F] [--json]
@@ -67,6 +68,13 @@ def split_widths(text: str) -> list[int]:
     return split_numbers(text, int, check_widths)
 
 
+def split_context(text: str) -> list[int]:
+    """``"2,4"`` -> ``[2, 4]``, checked by ``train.check_context``."""
+    from .train import check_context
+
+    return split_numbers(text, int, check_context)
+
+
 def split_fractions(text: str) -> list[float]:
     """``"0.45,0.15,0.4"`` -> ``[0.45, 0.15, 0.4]``, checked by ``data.check_fractions``."""
     from .data import check_fractions
@@ -98,6 +106,14 @@ def add_fit(sub) -> None:
         default=None,
         metavar="F,F,...",
         help="unet only: filters per resolution, finest first (default 8,24,48,96)",
+    )
+    p.add_argument(
+        "--context",
+        type=split_context,
+        default=None,
+        metavar="D,D,...",
+        help="unet only: dilation rates of residual 3x3 convolutions after the bottleneck, "
+        "to widen the receptive field (default: none)",
     )
     p.add_argument("--out", required=True, metavar="RUN", help="run folder")
     p.add_argument("--epochs", type=int, default=30)
@@ -235,6 +251,7 @@ def run_fit(args) -> int:
         data=[os.path.abspath(d) for d in args.data],
         arch=args.arch,
         widths=args.widths,
+        context=args.context,
         epochs=args.epochs,
         steps_per_epoch=args.steps,
         batch_size=args.batch_size,

@@ -10,6 +10,9 @@ same shape and range. H and W must be multiples of the architecture's ``size_mul
   output: the network predicts a correction that is added to the noisy page's logit
   before the sigmoid, so it starts from "output = input" rather than from a blank page
   (a plain U-Net stalls at the all-white page on NoisyOffice; see models/README.md).
+  Optionally a context block at the coarsest level: residual 3x3 convolutions dilated by
+  the given rates (Yu and Koltun, "Multi-Scale Context Aggregation by Dilated
+  Convolutions", ICLR 2016), which widen the receptive field at 1/64 of the pixels' cost.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import keras
 from keras import layers, ops
 
 EPS = 1e-3
+DEFAULT_WIDTHS = (8, 24, 48, 96)  # the default U-Net's filters per resolution
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,29 @@ def conv_block(x, filters: int, name: str):
     return x
 
 
-def unet_receptive_field(levels: int) -> int:
+def context_block(x, filters: int, dilations: tuple[int, ...]):
+    """Residual dilated 3x3 convolutions: ``x + relu(bn(conv_d(x)))`` for each rate ``d``.
+
+    Shapes: (N, h, w, filters) in and out. The residual form starts each one near the
+    identity, so adding the block does not change what the U-Net starts from.
+    """
+    for j, d in enumerate(dilations):
+        y = layers.Conv2D(
+            filters, 3, padding="same", dilation_rate=d, use_bias=False, name=f"context{j}_conv"
+        )(x)
+        y = layers.BatchNormalization(name=f"context{j}_bn")(y)
+        y = layers.Activation("relu", name=f"context{j}_relu")(y)
+        x = layers.Add(name=f"context{j}_add")([x, y])
+    return x
+
+
+def unet_receptive_field(levels: int, context: tuple[int, ...] = ()) -> int:
     """Receptive field (px) of :func:`build_unet` with ``levels`` resolutions.
 
-    Standard recurrence ``rf += (k - 1) * jump`` along the longest path (down to the
-    bottleneck and back up); 2x2 max pooling adds ``jump`` and doubles it; nearest
-    upsampling halves ``jump`` and can widen the window by one step of the coarser grid.
+    Standard recurrence ``rf += (k - 1) * dilation * jump`` along the longest path (down
+    to the bottleneck, through the context block and back up); 2x2 max pooling adds
+    ``jump`` and doubles it; nearest upsampling halves ``jump`` and can widen the window by
+    one step of the coarser grid.
     """
     rf, jump = 1, 1
     for _ in range(levels - 1):
@@ -91,6 +112,7 @@ def unet_receptive_field(levels: int) -> int:
         rf += jump  # 2x2 pool
         jump *= 2
     rf += 2 * 2 * jump  # bottleneck block
+    rf += sum(2 * d * jump for d in context)  # dilated 3x3 convs
     for _ in range(levels - 1):
         rf += jump  # nearest upsampling (conservative)
         jump //= 2
@@ -98,7 +120,9 @@ def unet_receptive_field(levels: int) -> int:
     return rf + 2 * jump  # final 3x3 conv (to the correction)
 
 
-def build_unet(widths: tuple[int, ...] = (8, 24, 48, 96)) -> tuple[keras.Model, ArchInfo]:
+def build_unet(
+    widths: tuple[int, ...] = DEFAULT_WIDTHS, context: tuple[int, ...] = ()
+) -> tuple[keras.Model, ArchInfo]:
     """The default DAE: a residual U-Net with batch normalization.
 
     Parameters
@@ -108,6 +132,11 @@ def build_unet(widths: tuple[int, ...] = (8, 24, 48, 96)) -> tuple[keras.Model, 
         full-resolution level costs the most time per filter: 8 filters there instead of
         16 run 1.97 instead of 1.63 MP/s through onnxruntime on a 2-core CPU (19,584 vs
         27,072 MAC/px; ``python benchmarks/bench_widths.py``, models/README.md).
+    context : tuple of int
+        Dilation rates of a context block after the bottleneck (:func:`context_block`);
+        empty for none. Each rate ``d`` widens the receptive field by
+        ``2 * d * 2 ** (len(widths) - 1)`` px and costs ``9 * widths[-1] ** 2 / 4 **
+        (len(widths) - 1)`` MAC/px (1,296 for the default widths).
 
     Returns
     -------
@@ -122,6 +151,7 @@ def build_unet(widths: tuple[int, ...] = (8, 24, 48, 96)) -> tuple[keras.Model, 
         skips.append(x)
         x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     x = conv_block(x, widths[-1], "bottleneck")
+    x = context_block(x, widths[-1], context)
     for i in reversed(range(len(widths) - 1)):
         x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}")(x)
         x = layers.Concatenate(name=f"cat{i}")([x, skips[i]])
@@ -129,16 +159,17 @@ def build_unet(widths: tuple[int, ...] = (8, 24, 48, 96)) -> tuple[keras.Model, 
     correction = layers.Conv2D(1, 3, padding="same", name="correction")(x)
     outputs = ResidualSigmoid(name="output")([inputs, correction])
     levels = len(widths)
-    info = ArchInfo(
-        "unet-" + "-".join(map(str, widths)), unet_receptive_field(levels), 2 ** (levels - 1)
-    )
+    name = "unet-" + "-".join(map(str, widths))
+    if context:
+        name += "-ctx" + "-".join(map(str, context))
+    info = ArchInfo(name, unet_receptive_field(levels, context), 2 ** (levels - 1))
     return keras.Model(inputs, outputs, name="unet"), info
 
 
 ARCHITECTURES = {"seed": build_seed, "unet": build_unet}  # keys: ARCH_NAMES
 
 
-def build_model(arch: str, widths=None) -> tuple[keras.Model, ArchInfo]:
+def build_model(arch: str, widths=None, context=None) -> tuple[keras.Model, ArchInfo]:
     """Build an architecture by name (see :data:`ARCHITECTURES`).
 
     Parameters
@@ -148,20 +179,27 @@ def build_model(arch: str, widths=None) -> tuple[keras.Model, ArchInfo]:
     widths : sequence of int or None
         ``unet`` only: filters per resolution, finest first (:func:`build_unet`); None for
         the default.
+    context : sequence of int or None
+        ``unet`` only: dilation rates of the context block (:func:`build_unet`); None or
+        empty for none.
 
     Raises
     ------
     ValueError
-        Unknown name, ``widths`` for an architecture other than ``unet``, or unusable
-        ``widths`` (:func:`train.check_widths`).
+        Unknown name, ``widths`` or ``context`` for an architecture other than ``unet``,
+        or unusable values (:func:`train.check_widths`, :func:`train.check_context`).
     """
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}")
-    if widths is None:
+    if widths is None and not context:
         return ARCHITECTURES[arch]()
-    from .train import check_widths
+    from .train import check_context, check_widths
 
-    return build_unet(tuple(check_widths(list(widths), arch)))
+    if widths is not None:
+        check_widths(list(widths), arch)
+    if context:
+        check_context(list(context), arch)
+    return build_unet(tuple(widths or DEFAULT_WIDTHS), tuple(context or ()))
 
 
 def macs_per_pixel(model: keras.Model) -> int:
@@ -179,7 +217,7 @@ def macs_per_pixel(model: keras.Model) -> int:
             name = layer.name
             if name.startswith(("enc", "dec")):
                 scale = 4 ** int(name[3:].split("_")[0])
-            elif name.startswith("bottleneck"):
+            elif name.startswith(("bottleneck", "context")):
                 n_pools = sum(isinstance(lay, layers.MaxPooling2D) for lay in model.layers)
                 scale = 4**n_pools
             total += kh * kw * in_ch * layer.filters / scale

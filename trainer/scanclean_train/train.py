@@ -46,6 +46,21 @@ def check_widths(widths: list[int], arch: str = "unet") -> list[int]:
     return widths
 
 
+def check_context(context: list[int], arch: str = "unet") -> list[int]:
+    """Return the dilation rates of a U-Net context block (``model.build_unet``) if usable.
+
+    Raises
+    ------
+    ValueError
+        ``arch`` is not ``unet``, or a rate below 1.
+    """
+    if arch != "unet":
+        raise ValueError(f"a context block applies to the unet architecture only, not {arch!r}")
+    if not context or min(context) < 1:
+        raise ValueError(f"context needs one or more dilation rates of 1 or more: {list(context)}")
+    return context
+
+
 @dataclass
 class FitConfig:
     """Every setting of a training run (written to ``config.json``).
@@ -60,6 +75,9 @@ class FitConfig:
     widths : list of int or None
         ``unet`` only: filters per resolution, finest first (``model.build_unet``); None
         for the architecture's default.
+    context : list of int or None
+        ``unet`` only: dilation rates of a context block at the coarsest level
+        (``model.build_unet``); None for none.
     epochs, steps_per_epoch, batch_size : int
     patch : int
         Training patch side (px).
@@ -141,6 +159,7 @@ class FitConfig:
     data: list[str]
     arch: str = "unet"
     widths: list[int] | None = None
+    context: list[int] | None = None
     epochs: int = 30
     steps_per_epoch: int = 100
     batch_size: int = 16
@@ -195,6 +214,8 @@ class FitConfig:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, not {self.loss!r}")
         if self.widths is not None:
             check_widths(self.widths, self.arch)
+        if self.context is not None:
+            check_context(self.context, self.arch)
         for name in ("epochs", "steps_per_epoch", "batch_size", "patch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
@@ -510,7 +531,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     )
     step = max(1, len(val_pages) // max(1, config.val_pages_per_epoch))
     val_subset = val_pages[::step][: config.val_pages_per_epoch]
-    model, info = build_model(config.arch, config.widths)
+    model, info = build_model(config.arch, config.widths, config.context)
     if config.init:
         start_from(model, config.init)
     predictor = make_predictor(model)
