@@ -85,8 +85,9 @@ def conv_block(x, filters: int, name: str):
 def context_block(x, filters: int, dilations: tuple[int, ...]):
     """Residual dilated 3x3 convolutions: ``x + relu(bn(conv_d(x)))`` for each rate ``d``.
 
-    Shapes: (N, h, w, filters) in and out. The residual form starts each one near the
-    identity, so adding the block does not change what the U-Net starts from.
+    Shapes: (N, h, w, filters) in and out. The residual form adds the wider context to the
+    bottleneck's features instead of replacing them, so the local path stays as it is
+    without the block.
     """
     for j, d in enumerate(dilations):
         y = layers.Conv2D(
