@@ -473,6 +473,16 @@ def test_unet_exports_with_dynamic_size_and_matches_keras(monkeypatch):
     assert "Resize" not in ops and "Tile" in ops
 
 
+def test_export_check_probes_a_page_the_architecture_can_take():
+    """Five levels need sides that are multiples of 16: the export's probe page has them."""
+    pytest.importorskip("onnxruntime")
+    from scanclean_train import export as export_mod
+
+    model, info = build_unet((2, 2, 2, 2, 2))
+    assert info.size_multiple == 16
+    export_mod.check_onnx(export_mod.to_onnx_bytes(model), info.size_multiple)
+
+
 def test_evaluate_reports_model_and_baselines(tiny_run, capsys):
     root, data, _ = tiny_run
     out = root / "seed-eval.onnx"

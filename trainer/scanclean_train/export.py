@@ -310,11 +310,18 @@ def set_metadata(onnx_bytes: bytes, metadata: dict[str, str]) -> bytes:
     return proto.SerializeToString()
 
 
-def check_onnx(onnx_bytes: bytes) -> None:
+def check_onnx(onnx_bytes: bytes, size_multiple: int = 1) -> None:
     """Check with onnxruntime that the model maps (N, H, W, 1) to the same shape.
 
     Declared input and output must be rank 4 with one channel, and a probe page of
-    (2, 24, 40, 1) must come back with that shape and values in [0, 1].
+    (2, 3 m, 5 m, 1), m the size multiple rounded up to a multiple of 8 ((2, 24, 40, 1)
+    for m <= 8), must come back with that shape and values in [0, 1].
+
+    Parameters
+    ----------
+    onnx_bytes : bytes
+    size_multiple : int
+        The architecture's size multiple (px): the probe's sides are multiples of it.
 
     Raises
     ------
@@ -330,7 +337,8 @@ def check_onnx(onnx_bytes: bytes) -> None:
             raise RuntimeError(
                 f"exported {arg.name!r} has shape {arg.shape}; expected (N, H, W, 1)"
             )
-    probe = np.full((2, 24, 40, 1), 0.5, np.float32)
+    m = -(-max(size_multiple, 1) // 8) * 8
+    probe = np.full((2, 3 * m, 5 * m, 1), 0.5, np.float32)
     out = session.run(None, {session.get_inputs()[0].name: probe})[0]
     if out.shape != probe.shape or not (0.0 <= out.min() and out.max() <= 1.0):
         raise RuntimeError(
@@ -407,7 +415,7 @@ def export(
     for attempt in range(3):
         onnx_bytes = set_metadata(to_onnx_bytes(model), metadata)
         try:
-            check_onnx(onnx_bytes)
+            check_onnx(onnx_bytes, arch["size_multiple"])
             break
         except RuntimeError:
             if attempt == 2:
