@@ -52,7 +52,7 @@ def check_context(context: list[int], arch: str = "unet") -> list[int]:
     Raises
     ------
     ValueError
-        ``arch`` is not ``unet``, or a rate below 1.
+        ``arch`` is not ``unet``, no rates, or a rate below 1.
     """
     if arch != "unet":
         raise ValueError(f"a context block applies to the unet architecture only, not {arch!r}")
