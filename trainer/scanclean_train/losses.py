@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-BASE_LOSSES = ("mse", "mae", "ink-mse")  # the losses DistilledLoss can blend toward
+from .train import BASE_LOSSES  # the losses DistilledLoss can blend toward (keras-free there)
 
 
 def ink_weight(clean):

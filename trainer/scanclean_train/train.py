@@ -27,6 +27,8 @@ from scanclean.engine import FLIPS
 from . import data as data_mod
 from .export import write_atomic
 
+BASE_LOSSES = ("mse", "mae", "ink-mse")  # the losses losses.DistilledLoss can blend toward
+
 
 def check_widths(widths: list[int], arch: str = "unet") -> list[int]:
     """Return U-Net ``widths`` (filters per resolution, finest first) if usable.
@@ -251,8 +253,9 @@ class FitConfig:
             raise ValueError(f"teacher_flips must be one of {FLIPS}, not {self.teacher_flips}")
         if not 0.0 < self.teacher_weight <= 1.0:
             raise ValueError(f"teacher_weight must be in (0, 1], not {self.teacher_weight}")
-        if self.teacher and self.loss not in ("mse", "mae", "ink-mse"):  # losses.BASE_LOSSES
-            raise ValueError(f"a teacher blends toward mse, mae or ink-mse, not {self.loss!r}")
+        if self.teacher and self.loss not in BASE_LOSSES:
+            names = ", ".join(BASE_LOSSES[:-1]) + " or " + BASE_LOSSES[-1]
+            raise ValueError(f"a teacher blends toward {names}, not {self.loss!r}")
 
 
 def ink_weighted_mse(y_true, y_pred):
