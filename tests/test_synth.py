@@ -437,6 +437,39 @@ def test_dark_stains_darken_wide_areas_and_leave_the_rest_of_the_page():
     assert np.all(on_text <= plain_text + 1e-4) and on_text.mean() < plain_text.mean()
 
 
+def test_dark_stains_beside_thick_ink_move_the_stains_only():
+    """--dark-beside-ink: the same stains, moved to the thick ink; nothing else changes."""
+    from scipy import ndimage
+
+    def page(seed, **kw):
+        return synth.generate(synth.page_seed(seed, 0), (500, 500), 100.0, dirt=["fold"], **kw)
+
+    gaps = {False: [], True: []}  # mm from the thick ink to the nearest stained px
+    for seed in range(5):
+        plain = page(seed)[0]
+        thick, thick_noisy, _ = page(seed, deep=1.0)
+        ink = thick < plain - 0.1  # the thick ink's own px
+        mm_to_ink = ndimage.distance_transform_edt(~ink) / (100.0 / 25.4)
+        for beside in (False, True):
+            clean, noisy, info = page(seed, deep=1.0, dark=1.0, dark_beside_ink=beside)
+            assert np.array_equal(clean, thick)  # the clean page is untouched
+            stained = noisy < thick_noisy - 0.1
+            gaps[beside].append(float(mm_to_ink[stained].min()))
+        assert info["annotations"] == page(seed, deep=1.0, dark=1.0)[2]["annotations"]
+        # pages without thick ink, or without stains, are those without the option
+        for kw in ({"deep": 1e-9, "dark": 1.0}, {"deep": 1.0, "dark": 1e-9}):
+            same = page(seed, dark_beside_ink=True, **kw)
+            other = page(seed, **kw)
+            assert np.array_equal(same[0], other[0]) and np.array_equal(same[1], other[1])
+    # each stain's edge passes at most 6 mm outside a thick ink px (soft edges: 8 mm here);
+    # placed anywhere, some stain on these pages lies farther than that
+    assert max(gaps[True]) <= 8.0, gaps
+    assert max(gaps[False]) > 8.0, gaps
+    for deep, dark in ((0.0, 1.0), (1.0, 0.0)):
+        with pytest.raises(ValueError, match="beside thick ink"):
+            page(0, deep=deep, dark=dark, dark_beside_ink=True)
+
+
 def test_cli_deep_ink_reaches_the_pages_and_the_manifest(tmp_path):
     from scanclean_train.synth_content import DEEP_INK_KINDS
 
@@ -460,6 +493,12 @@ def test_cli_deep_ink_reaches_the_pages_and_the_manifest(tmp_path):
     assert manifest["dark_stains"] == 1.0
     assert all("dark" in p["dirt"] for p in manifest["pages"].values())
     assert synth.run(parser.parse_args([*argv_dark[:-1], "1.5"])) == 1
+    beside = tmp_path / "beside"
+    argv_beside = ["--out", str(beside), *argv[2:], "--deep-ink", "1", "--dark-stains", "1"]
+    assert synth.run(parser.parse_args([*argv_beside, "--dark-beside-ink"])) == 0
+    assert json.loads((beside / synth.MANIFEST).read_text())["dark_beside_ink"] is True
+    assert json.loads((stained / synth.MANIFEST).read_text())["dark_beside_ink"] is False
+    assert synth.run(parser.parse_args([*argv_dark, "--dark-beside-ink"])) == 1
     for bad in (["--deep-ink", "x"], ["--deep-ink-kinds", "marker,doodle"]):
         with pytest.raises(SystemExit):
             parser.parse_args([*argv, *bad])

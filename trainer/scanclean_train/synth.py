@@ -56,6 +56,7 @@ __all__ = [
     "check_dirt_kinds",
     "check_deep_ink",
     "check_dark_stains",
+    "check_dark_beside_ink",
     "check_fade_range",
     "check_marks",
     "check_pen_tones",
@@ -172,6 +173,12 @@ def check_dark_stains(dark: float) -> None:
     _check_probability(dark, "dark stain")
 
 
+def check_dark_beside_ink(beside: bool, deep: float, dark: float) -> None:
+    """Raise ValueError if stains are to go beside thick ink without both thick ink and stains."""
+    if beside and not (deep > 0 and dark > 0):
+        raise ValueError("dark stains beside thick ink need both thick ink and dark stains")
+
+
 def check_deep_ink(deep: float, kinds: Iterable[str]) -> None:
     """ValueError unless *deep* is a probability in 0-1 and *kinds* a non-empty choice from
     :data:`~scanclean_train.synth_content.DEEP_INK_KINDS`."""
@@ -196,6 +203,7 @@ def generate(
     deep: float = 0.0,
     deep_kinds: Sequence[str] = DEEP_INK_KINDS,
     dark: float = 0.0,
+    dark_beside_ink: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """One clean/noisy pair plus a description of what went into it.
 
@@ -258,6 +266,12 @@ def generate(
         annotations). Drawn, like the thick ink, from a child of *rng* (a second one), so
         every page is, apart from these stains, the one the same state gives with
         ``dark=0``, with or without thick ink. Works on given ``text`` pages too.
+    dark_beside_ink : bool
+        On a page that gets both, put each dark stain beside the thick ink (its edge 3 mm
+        inside to 6 mm outside a thick ink pixel), so that training patches show the two side
+        by side: the same stains, moved (``dark_stain``'s ``beside``). Pages without thick
+        ink or without stains are those of ``dark_beside_ink=False``, byte for byte. Needs
+        ``deep`` and ``dark`` above 0. Default False.
 
     Returns
     -------
@@ -275,11 +289,12 @@ def generate(
         If the page is smaller than 8 x 8 px, the DPI is outside 20-2400, a dirt kind is
         unknown, the fade range is not within 0-0.85 in order, a mark kind is unknown or
         the pen tones are not within 0-0.75 in order, ``deep`` or ``dark`` is outside 0-1,
-        ``deep_kinds`` is empty or unknown, or marks, pen tones or thick ink come with a given
-        ``text`` page.
+        ``deep_kinds`` is empty or unknown, marks, pen tones or thick ink come with a given
+        ``text`` page, or ``dark_beside_ink`` comes without thick ink and dark stains.
     """
     check_deep_ink(deep, deep_kinds)
     check_dark_stains(dark)
+    check_dark_beside_ink(dark_beside_ink, deep, dark)
     if text is not None:
         if marks or pen_tones is not None or deep > 0:
             raise ValueError(
@@ -307,6 +322,7 @@ def generate(
     # children of rng for the optional extras (spawning leaves rng's own stream alone);
     # the first is the thick ink's, the second the dark stains', whichever is asked for
     children = rng.spawn(2) if deep > 0 or dark > 0 else None
+    thick_px = None  # (K, 2) rows and columns of the thick ink, for dark_beside_ink
     if text is None:
         clean, info = render_clean_page(
             rng, width, height, dpi, crop=crop, force=tuple(marks), pen_tones=pen_tones
@@ -318,6 +334,8 @@ def generate(
                     child, width, height, dpi, pen_tones, tuple(deep_kinds)
                 )
                 clean = np.minimum(clean, thick)
+                if dark_beside_ink:
+                    thick_px = np.argwhere(thick < 0.9)
                 info["annotations"] = [*info["annotations"], *kinds_drawn]
     else:
         clean = np.clip(np.asarray(text, dtype=np.float32), 0.0, 1.0)
@@ -340,7 +358,8 @@ def generate(
             back = text_coverage(rng, width, height, dpi)
             background *= sd.bleed_through(back, rng, dpi, strength)
     if dark > 0 and children[1].random() < dark:
-        stain, stain_kinds = sd.dark_stain(children[1], height, width, dpi)
+        beside = thick_px if thick_px is not None and len(thick_px) else None
+        stain, stain_kinds = sd.dark_stain(children[1], height, width, dpi, beside)
         background *= stain
         kinds = [*kinds, "dark"]
         info["annotations"] = [*info["annotations"], *stain_kinds]
@@ -455,6 +474,7 @@ def write_dataset(
     deep: float = 0.0,
     deep_kinds: Sequence[str] = DEEP_INK_KINDS,
     dark: float = 0.0,
+    dark_beside_ink: bool = False,
 ) -> list[Path]:
     """Write *count* synthetic pairs as ``out_dir/clean/NAME.png`` and ``out_dir/noisy/NAME.png``.
 
@@ -474,11 +494,12 @@ def write_dataset(
         Scanning resolution for every page; random when None.
     progress : callable, optional
         ``progress(done, total)`` after each pair.
-    add_dirt, fade_range, marks, pen_tones, deep, deep_kinds, dark
+    add_dirt, fade_range, marks, pen_tones, deep, deep_kinds, dark, dark_beside_ink
         As in :func:`generate`: dirt kinds added to every page, the ``fade`` amount range,
         hand-made marks on every page, the grey-level range of every pen, the probability
         of thick ink on a page (0 leaves every page as it was without the option), the
-        thick ink kinds drawn from and the probability of dark stains on a page (likewise).
+        thick ink kinds drawn from, the probability of dark stains on a page (likewise)
+        and whether stains go beside the thick ink.
     texts : sequence of (H, W) float32 in [0, 1]
         Clean pages to soil instead of rendering text (``generate``'s ``text``): each pair
         soils one of them, drawn at random; *size* must then be None.
@@ -497,7 +518,8 @@ def write_dataset(
     ------
     ValueError
         If count is negative, size/dpi/deep/dark is out of range, a thick ink kind is unknown,
-        or a size or thick ink comes with *texts*.
+        a size or thick ink comes with *texts*, or *dark_beside_ink* comes without thick ink
+        and dark stains.
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
@@ -507,6 +529,7 @@ def write_dataset(
         raise ValueError("thick ink needs rendered pages, not given text pages")
     check_deep_ink(deep, deep_kinds)
     check_dark_stains(dark)
+    check_dark_beside_ink(dark_beside_ink, deep, dark)
     out = Path(out_dir)
     (out / "clean").mkdir(parents=True, exist_ok=True)
     (out / "noisy").mkdir(parents=True, exist_ok=True)
@@ -535,6 +558,7 @@ def write_dataset(
             deep=deep,
             deep_kinds=deep_kinds,
             dark=dark,
+            dark_beside_ink=dark_beside_ink,
         )
         name = f"{i:06d}.png"
         save_png_atomic(clean, out / "clean" / name, meta["dpi"])
@@ -559,6 +583,7 @@ def write_dataset(
         "deep_ink": float(deep),
         "deep_ink_kinds": list(deep_kinds),
         "dark_stains": float(dark),
+        "dark_beside_ink": bool(dark_beside_ink),
         "pages": described,
     }
     with atomic_file(out / MANIFEST) as fh:
@@ -787,6 +812,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"ink, from: {', '.join(sd.DARK_STAIN_KINDS)} (default 0); rendered or --text-from pages",
     )
     parser.add_argument(
+        "--dark-beside-ink",
+        action="store_true",
+        help="with --deep-ink and --dark-stains: on pages that get both, put the stains beside "
+        "the thick ink (edge 3 mm inside to 6 mm outside it), so training patches hold both",
+    )
+    parser.add_argument(
         "--text-from",
         type=Path,
         default=None,
@@ -853,6 +884,7 @@ def run(args: argparse.Namespace) -> int:
                 deep=args.deep_ink,
                 deep_kinds=args.deep_ink_kinds,
                 dark=args.dark_stains,
+                dark_beside_ink=args.dark_beside_ink,
             )
         except (ValueError, OSError) as exc:
             print(f"scanclean-train synth: {exc}", file=sys.stderr)

@@ -428,7 +428,11 @@ DARK_STAIN_KINDS = ("puddle", "streak")
 
 
 def dark_stain(
-    rng: np.random.Generator, height: int, width: int, dpi: float
+    rng: np.random.Generator,
+    height: int,
+    width: int,
+    dpi: float,
+    beside: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """One or two stains as wide and as dark as thick ink: dried puddles and dark streaks.
 
@@ -450,6 +454,12 @@ def dark_stain(
         Page size in px.
     dpi : float
         Scanning resolution (the stains' sizes are in mm).
+    beside : (K, 2) int array of (row, column) px, optional
+        Ink pixels to put each stain beside (e.g. a page's thick ink), so that a training
+        patch holds both: a puddle's outline, or a streak's side, passes 3 mm inside to
+        6 mm outside one of them, drawn at random. The placing draws from a child of *rng*
+        (``Generator.spawn``), so the stains are those *rng* gives without it (kinds, sizes,
+        shapes, darkness), moved. None (default): centres anywhere on the page.
 
     Returns
     -------
@@ -463,12 +473,15 @@ def dark_stain(
     (x, y), (lh, lw) = _grid(height, width, f)
     dark = np.zeros((lh, lw), np.float32)
     kinds = []
+    place = rng.spawn(1)[0] if beside is not None else None  # leaves rng's stream alone
     for _ in range(int(rng.integers(1, 3))):
         kind = str(rng.choice(DARK_STAIN_KINDS))
         kinds.append(kind)
         cx, cy = float(rng.uniform(0, width)), float(rng.uniform(0, height))
         if kind == "puddle":
             r = float(rng.uniform(4, 20)) * mm
+            if beside is not None:
+                cx, cy = _place_beside(place, beside, mm, r, None, height, width)
             nz = value_noise(rng, lh, lw, scale=r * 0.6 / f, octaves=2)
             d = np.hypot(x - cx, y - cy) / r - 1.0 + 0.4 * nz  # < 0 inside the outline
             body = np.clip(-d * 4.0, 0, 1)
@@ -478,6 +491,8 @@ def dark_stain(
             th = float(rng.uniform(0, np.pi))
             half_w = float(rng.uniform(1.5, 7.5)) * mm
             half_l = float(rng.uniform(10, 60)) * mm
+            if beside is not None:
+                cx, cy = _place_beside(place, beside, mm, half_w, (th, half_l), height, width)
             u = (x - cx) * np.cos(th) + (y - cy) * np.sin(th)
             v = -(x - cx) * np.sin(th) + (y - cy) * np.cos(th)
             along = np.exp(-((u / half_l) ** 4))
@@ -490,6 +505,36 @@ def dark_stain(
     if (lh, lw) != (height, width):
         field = _resize(field, width, height)
     return np.clip(field, 0.15, 1.0).astype(np.float32), kinds
+
+
+def _place_beside(
+    rng: np.random.Generator,
+    beside: np.ndarray,
+    mm: float,
+    reach: float,
+    streak: tuple[float, float] | None,
+    height: int,
+    width: int,
+) -> tuple[float, float]:
+    """A stain centre (x, y) in px whose edge, *reach* px from it, passes by an ink pixel.
+
+    The gap between the edge and the ink pixel is 3 mm inside to 6 mm outside. A puddle's
+    centre lies in a random direction from the pixel; a streak (``streak`` = its angle th
+    in radians and half length in px) lies across its own width from the pixel, anywhere
+    along its middle half. Clipped to the page.
+    """
+    row, col = beside[int(rng.integers(len(beside)))]
+    off = reach + float(rng.uniform(-3.0, 6.0)) * mm
+    if streak is None:
+        phi = float(rng.uniform(0, 2 * np.pi))
+        dx, dy = off * np.cos(phi), off * np.sin(phi)
+    else:
+        th, half_l = streak
+        side = 1.0 if rng.random() < 0.5 else -1.0
+        along = float(rng.uniform(-0.5, 0.5)) * half_l
+        dx = along * np.cos(th) - side * off * np.sin(th)  # along the axis, then across it
+        dy = along * np.sin(th) + side * off * np.cos(th)
+    return float(np.clip(col + dx, 0, width - 1)), float(np.clip(row + dy, 0, height - 1))
 
 
 def footprint(
