@@ -322,7 +322,7 @@ def generate(
     # children of rng for the optional extras (spawning leaves rng's own stream alone);
     # the first is the thick ink's, the second the dark stains', whichever is asked for
     children = rng.spawn(2) if deep > 0 or dark > 0 else None
-    thick_px = None  # (K, 2) rows and columns of the thick ink, for dark_beside_ink
+    thick = None  # (H, W) float32 thick-ink layer, 1 = none; where dark_beside_ink puts stains
     if text is None:
         clean, info = render_clean_page(
             rng, width, height, dpi, crop=crop, force=tuple(marks), pen_tones=pen_tones
@@ -334,8 +334,6 @@ def generate(
                     child, width, height, dpi, pen_tones, tuple(deep_kinds)
                 )
                 clean = np.minimum(clean, thick)
-                if dark_beside_ink:
-                    thick_px = np.argwhere(thick < 0.9)
                 info["annotations"] = [*info["annotations"], *kinds_drawn]
     else:
         clean = np.clip(np.asarray(text, dtype=np.float32), 0.0, 1.0)
@@ -358,7 +356,10 @@ def generate(
             back = text_coverage(rng, width, height, dpi)
             background *= sd.bleed_through(back, rng, dpi, strength)
     if dark > 0 and children[1].random() < dark:
-        beside = thick_px if thick_px is not None and len(thick_px) else None
+        beside = None  # (K, 2) rows and columns of the thick ink's pixels, or None
+        if dark_beside_ink and thick is not None:
+            beside = np.argwhere(thick < 0.9)
+            beside = beside if len(beside) else None
         stain, stain_kinds = sd.dark_stain(children[1], height, width, dpi, beside)
         background *= stain
         kinds = [*kinds, "dark"]
