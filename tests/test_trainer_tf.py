@@ -341,6 +341,31 @@ def test_deep_mse_weights_only_ink_far_from_the_paper():
     assert float(LOSSES["deep-mse"](clean, pred)) == pytest.approx(float(expected), rel=1e-5)
 
 
+def test_ink_losses_weight_ink_four_times_on_squared_or_absolute_error():
+    from scanclean_train.train import LOSSES
+
+    rng = np.random.default_rng(6)
+    clean, pred = (rng.uniform(0, 1, (2, 7, 5, 1)).astype(np.float32) for _ in range(2))
+    ink = np.where(clean < 0.5, 4.0, 1.0)
+    for name, expected in (
+        ("ink-mse", np.mean(ink * (clean - pred) ** 2)),
+        ("ink-mae", np.mean(ink * np.abs(clean - pred))),
+    ):
+        assert float(LOSSES[name](clean, pred)) == pytest.approx(float(expected), rel=1e-5), name
+
+
+@pytest.mark.parametrize("loss", ["ink-mse", "ink-mae", "deep-mse"])
+def test_a_model_compiled_with_a_weighted_loss_loads_again(loss, tmp_path):
+    import keras
+
+    from scanclean_train.train import LOSSES
+
+    model = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Conv2D(1, 1)])
+    model.compile(optimizer="adam", loss=LOSSES[loss])
+    model.save(tmp_path / "model.keras")
+    assert load_run_model(tmp_path / "model.keras").loss is LOSSES[loss]
+
+
 def test_fit_with_a_teacher_trains_toward_its_output(tiny_run, tiny_model_path, tmp_path):
     from scanclean_train.data import Augment, load_images, make_patch_dataset
     from scanclean_train.losses import DistilledLoss

@@ -84,8 +84,9 @@ class FitConfig:
     patch : int
         Training patch side (px).
     loss : str
-        ``mse``, ``mae``, ``ink-mse`` (MSE with ink pixels, clean < 0.5, weighted 4x) or
-        ``deep-mse`` (MSE with ink at least 4 px from the paper weighted 4x).
+        ``mse``, ``mae``, ``ink-mse`` (MSE with ink pixels, clean < 0.5, weighted 4x),
+        ``ink-mae`` (the same weights on the absolute error) or ``deep-mse`` (MSE with ink
+        at least 4 px from the paper weighted 4x).
     learning_rate : float
         Adam's initial learning rate; cosine decay to 5 % over the run.
     val_groups : list of str or None
@@ -267,6 +268,15 @@ def ink_weighted_mse(y_true, y_pred):
     return ops.mean(ink_weight(y_true) * ops.square(y_true - y_pred))
 
 
+def ink_weighted_mae(y_true, y_pred):
+    """Mean absolute error where ink pixels (target < 0.5) count 4 times (L1 ``ink-mse``)."""
+    from keras import ops
+
+    from .losses import ink_weight
+
+    return ops.mean(ink_weight(y_true) * ops.abs(y_true - y_pred))
+
+
 def deep_ink_weighted_mse(y_true, y_pred):
     """MSE where ink at least 4 px from the paper counts 4 times (``losses.deep_ink_weight``).
 
@@ -284,6 +294,7 @@ LOSSES = {
     "mse": "mse",
     "mae": "mae",
     "ink-mse": ink_weighted_mse,
+    "ink-mae": ink_weighted_mae,
     "deep-mse": deep_ink_weighted_mse,
 }
 
@@ -662,13 +673,8 @@ def load_run_model(path: Path | str):
     from . import losses as _losses  # noqa: F401  (registers DistilledLoss)
     from . import model as _model  # noqa: F401  (registers ResidualSigmoid)
 
-    return keras.models.load_model(
-        path,
-        custom_objects={
-            "ink_weighted_mse": ink_weighted_mse,
-            "deep_ink_weighted_mse": deep_ink_weighted_mse,
-        },
-    )
+    custom = {loss.__name__: loss for loss in LOSSES.values() if callable(loss)}
+    return keras.models.load_model(path, custom_objects=custom)
 
 
 def average_runs(model_paths: list[Path | str], out_dir: Path | str) -> dict:
