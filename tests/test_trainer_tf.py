@@ -342,8 +342,6 @@ def test_deep_mse_weights_only_ink_far_from_the_paper():
 
 
 def test_ink_losses_weight_ink_four_times_on_squared_or_absolute_error():
-    from scanclean_train.train import LOSSES
-
     rng = np.random.default_rng(6)
     clean, pred = (rng.uniform(0, 1, (2, 7, 5, 1)).astype(np.float32) for _ in range(2))
     ink = np.where(clean < 0.5, 4.0, 1.0)
