@@ -20,7 +20,14 @@ from scanclean.tiling import pad_reflect  # noqa: E402
 from scanclean_train import cli as train_cli  # noqa: E402
 from scanclean_train.export import describe_training  # noqa: E402
 from scanclean_train.model import build_model, build_seed, build_unet, macs_per_pixel  # noqa: E402
-from scanclean_train.train import LOSSES, FitConfig, fit, load_run_model, start_from  # noqa: E402
+from scanclean_train.train import (  # noqa: E402
+    LOSSES,
+    FitConfig,
+    fit,
+    freeze_except,
+    load_run_model,
+    start_from,
+)
 
 
 def test_the_command_line_offers_every_architecture_and_no_other():
@@ -187,6 +194,44 @@ def test_weight_averaging_ends_each_epoch_on_the_average(tiny_run, tmp_path):
     one_step, four_steps, averaged = tuned(1, None), tuned(4, None), tuned(4, 0.999999)
     assert gap(four_steps, one_step) > 1e-3  # plain training moves on
     assert gap(averaged, one_step) < 1e-5
+
+
+def test_freeze_except_trains_only_the_named_layers_and_keeps_the_weight_order():
+    model, _ = build_unet((4, 4, 4, 4))
+    before = [w.shape for w in model.get_weights()]
+    trainable = freeze_except(model, ["enc0", "dec0", "correction"])
+    kept = {w.path for w in model.trainable_weights}
+    assert kept and all(p.split("/")[0].startswith(("enc0", "dec0", "correction")) for p in kept)
+    # two 3x3 convs at 4 filters each in enc0 (1 -> 4 -> 4) and dec0 (8 -> 4 -> 4), their
+    # four BN layers' gamma and beta (moving statistics never train), the 4 -> 1 correction
+    assert trainable == (9 * 4 + 9 * 16) + (9 * 8 * 4 + 9 * 16) + 4 * 2 * 4 + (9 * 4 + 1)
+    assert [w.shape for w in model.get_weights()] == before  # --init and average still match
+    with pytest.raises(ValueError, match="'dec9' matches no layer"):
+        freeze_except(model, ["enc0", "dec9"])
+
+
+def test_fit_with_train_only_leaves_the_other_layers_as_they_were(tiny_run, tmp_path):
+    root, data, _ = tiny_run
+    start = load_run_model(root / "run" / "model.keras").get_weights()
+    config = tiny_config(
+        data,
+        epochs=1,
+        steps_per_epoch=3,
+        seed=8,
+        learning_rate=1e-2,
+        init=str(root / "run" / "model.keras"),
+        keep="last",
+        train_only=["output"],
+    )
+    fit(config, tmp_path / "surgical", log=lambda line: None)
+    tuned = load_run_model(tmp_path / "surgical" / "model.keras").get_weights()
+    # seed: six hidden convs (kernel, bias) and the output conv (kernel, bias) last
+    assert all(np.array_equal(a, b) for a, b in zip(tuned[:-2], start[:-2], strict=True))
+    assert not np.array_equal(tuned[-2], start[-2])
+    record = json.loads((tmp_path / "surgical" / "config.json").read_text())
+    assert record["trainable_parameters"] == 32 * 9 + 1 and record["config"]["train_only"] == [
+        "output"
+    ]
 
 
 def test_average_writes_the_mean_of_the_runs_weights(tiny_run, tmp_path, capsys):

@@ -148,6 +148,15 @@ def add_fit(sub) -> None:
         help="start from this model's weights (same --arch; fine-tuning)",
     )
     p.add_argument(
+        "--train-only",
+        type=lambda text: [part for part in text.split(",") if part],
+        default=None,
+        metavar="PREFIX,PREFIX",
+        help="train only the layers whose names start with these prefixes (e.g. "
+        "enc0,dec0,correction for the U-Net's full-resolution level); the rest keep --init's "
+        "weights",
+    )
+    p.add_argument(
         "--stop-after",
         type=int,
         default=None,
@@ -276,6 +285,7 @@ def run_fit(args) -> int:
         keep=args.keep,
         stop_after=args.stop_after,
         init=os.path.abspath(args.init) if args.init else None,
+        train_only=args.train_only,
         ema=args.ema,
         teacher=os.path.abspath(args.teacher) if args.teacher else None,
         teacher_flips=args.teacher_flips,

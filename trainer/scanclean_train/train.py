@@ -117,6 +117,12 @@ class FitConfig:
     init : str or None
         A ``model.keras`` of the same architecture to start from (fine-tuning) instead of
         random weights.
+    train_only : list of str or None
+        Layer-name prefixes (e.g. ``enc0``, ``dec0``, ``correction`` for the U-Net's
+        full-resolution level): only the layers whose names start with one of them are
+        trained, the others keep their weights (and their batch-normalization layers use
+        their stored statistics); :func:`freeze_except`. For fine-tuning part of a network
+        ("surgical fine-tuning", Lee et al., ICLR 2023). None trains every layer.
     max_scale : float
         Largest scale-jitter factor (``data.Augment.max_scale``).
     p_scale : float
@@ -180,6 +186,7 @@ class FitConfig:
     first_fraction: float | None = None
     source_fractions: list[float] | None = None
     init: str | None = None
+    train_only: list[str] | None = None
     max_scale: float = 3.0
     p_scale: float = 0.5
     p_bleed: float = 0.0
@@ -254,6 +261,8 @@ class FitConfig:
             raise ValueError(f"teacher_flips must be one of {FLIPS}, not {self.teacher_flips}")
         if not 0.0 < self.teacher_weight <= 1.0:
             raise ValueError(f"teacher_weight must be in (0, 1], not {self.teacher_weight}")
+        if self.train_only is not None and not self.train_only:
+            raise ValueError("train_only needs at least one layer-name prefix, or None")
         if self.teacher and self.loss not in BASE_LOSSES:
             names = ", ".join(BASE_LOSSES[:-1]) + " or " + BASE_LOSSES[-1]
             raise ValueError(f"a teacher blends toward {names}, not {self.loss!r}")
@@ -502,6 +511,42 @@ def start_from(model, path: Path | str) -> None:
     model.set_weights(theirs)
 
 
+def freeze_except(model, prefixes: list[str]) -> int:
+    """Train only the layers whose names start with one of ``prefixes``; freeze the rest.
+
+    A frozen Keras layer keeps its weights, and a frozen ``BatchNormalization`` normalizes
+    with its stored statistics in training too. Layers without weights are left as they
+    are.
+
+    Parameters
+    ----------
+    model : keras.Model
+    prefixes : list of str
+        Layer-name prefixes, e.g. ``["enc0", "dec0", "correction"]``.
+
+    Returns
+    -------
+    int
+        The number of trainable parameters left.
+
+    Raises
+    ------
+    ValueError
+        A prefix matches no layer that has weights (the message lists the layers that do).
+    """
+    weighted = [layer for layer in model.layers if layer.weights]
+    unmatched = [p for p in prefixes if not any(lay.name.startswith(p) for lay in weighted)]
+    if unmatched:
+        names = ", ".join(lay.name for lay in weighted)
+        raise ValueError(
+            f"train_only prefix {', '.join(map(repr, unmatched))} matches no layer with "
+            f"weights in {model.name!r}; its layers are: {names}"
+        )
+    for layer in weighted:
+        layer.trainable = layer.name.startswith(tuple(prefixes))
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+
+
 def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     """Train a model and write the run folder.
 
@@ -548,6 +593,9 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     model, info = build_model(config.arch, config.widths, config.context)
     if config.init:
         start_from(model, config.init)
+    trainable = model.count_params()
+    if config.train_only:
+        trainable = freeze_except(model, config.train_only)
     predictor = make_predictor(model)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, config.epochs * config.steps_per_epoch, alpha=0.05
@@ -572,6 +620,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         "config": asdict(config),
         "architecture": asdict(info),
         "parameters": model.count_params(),
+        "trainable_parameters": trainable,
         "macs_per_pixel": macs_per_pixel(model),
         "identity_val_rmse": baseline,
         "versions": versions(),
