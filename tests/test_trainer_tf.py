@@ -397,6 +397,45 @@ def test_ink_losses_weight_ink_four_times_on_squared_or_absolute_error():
         assert float(LOSSES[name](clean, pred)) == pytest.approx(float(expected), rel=1e-5), name
 
 
+def test_faded_ink_mse_weights_ink_four_times_on_faded_patches_only():
+    rng = np.random.default_rng(7)
+    clean, pred = (rng.uniform(0, 1, (2, 7, 5, 1)).astype(np.float32) for _ in range(2))
+    faded = np.zeros_like(clean)
+    faded[0] = 1.0  # the first patch was faded, the second not
+    ink = np.where((clean < 0.5) & (faded > 0), 4.0, 1.0)
+    expected = np.mean(ink * (clean - pred) ** 2)
+    got = float(LOSSES["faded-ink-mse"](np.concatenate([clean, faded], axis=-1), pred))
+    assert got == pytest.approx(float(expected), rel=1e-5)
+    assert got != pytest.approx(float(LOSSES["ink-mse"](clean, pred)), rel=1e-3)
+
+
+def test_mark_faded_flags_exactly_the_faded_patches_of_the_same_draws():
+    from scanclean_train import data as D
+
+    noisy = make_page(120, 140, seed=2)
+    pages = [(noisy, np.where(noisy < 0.5, 0.0, 1.0).astype(np.float32))]
+    augment = D.Augment(max_scale=1.0, p_scale=0.0, p_fade=0.5, p_tone=0.0, flips=False)
+    plain = list(D.make_patch_dataset(pages, 32, 8, 2, seed=3, augment=augment))
+    marked = list(D.make_patch_dataset(pages, 32, 8, 2, seed=3, augment=augment, mark_faded=True))
+    rng = np.random.default_rng(3)  # replay the draws: which patches were faded
+    expected = []
+    for _ in range(2 * 8):
+        info = {}
+        D.sample_patch(pages, 32, rng, augment, None, info)
+        expected.append(float(info["faded"]))
+    flags = []
+    for (x0, y0), (x1, y1) in zip(plain, marked, strict=True):
+        x0, y0, x1, y1 = (np.asarray(a) for a in (x0, y0, x1, y1))
+        assert np.array_equal(x0, x1) and np.array_equal(y0[..., 0], y1[..., 0])
+        assert y1.shape == (8, 32, 32, 2)
+        for plane in y1[..., 1]:
+            assert plane.min() == plane.max()  # one flag per patch
+            flags.append(float(plane[0, 0]))
+    assert flags == expected and 0.0 in flags and 1.0 in flags
+    with pytest.raises(ValueError, match="second target channel"):
+        D.make_patch_dataset(pages, 32, 8, 2, 3, augment, teacher=lambda x: x, mark_faded=True)
+
+
 @pytest.mark.parametrize("loss", [name for name, fn in LOSSES.items() if callable(fn)])
 def test_a_model_compiled_with_a_weighted_loss_loads_again(loss, tmp_path):
     import keras

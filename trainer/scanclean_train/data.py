@@ -572,6 +572,7 @@ def sample_patch(
     rng: np.random.Generator,
     augment: Augment,
     weights: np.ndarray | None = None,
+    info: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw one augmented training patch pair.
 
@@ -584,6 +585,8 @@ def sample_patch(
     augment : Augment
     weights : (len(pages),) float64 summing to 1, optional
         Probability of drawing each page (default: uniform).
+    info : dict, optional
+        Filled with ``"faded"``: whether the patch's ink was faded (``fade_ink``).
 
     Returns
     -------
@@ -595,7 +598,10 @@ def sample_patch(
     noisy, clean = pages[index]
     scale = rng.uniform(1.0, augment.max_scale) if rng.random() < augment.p_scale else 1.0
     x, y = crop_scaled(noisy, clean, patch, scale, rng)
-    if rng.random() < augment.p_fade:
+    faded = rng.random() < augment.p_fade
+    if info is not None:
+        info["faded"] = faded
+    if faded:
         x = fade_ink(
             x,
             y,
@@ -625,6 +631,7 @@ def make_patch_dataset(
     augment: Augment,
     weights: np.ndarray | None = None,
     teacher=None,
+    mark_faded: bool = False,
 ):
     """A ``tf.data.Dataset`` of augmented patch batches for one epoch.
 
@@ -632,22 +639,38 @@ def make_patch_dataset(
     float32 in [0, 1]. ``weights`` as in :func:`sample_patch`. With ``teacher`` (a
     function from a (batch, patch, patch, 1) float32 noisy batch to its output of the same
     shape), the target is (batch, patch, patch, 2): the clean patch, then the teacher's
-    output on the augmented noisy patch (``losses.DistilledLoss`` reads both).
+    output on the augmented noisy patch (``losses.DistilledLoss`` reads both). With
+    ``mark_faded`` the target is (batch, patch, patch, 2) too: the clean patch, then 1.0
+    over every patch whose ink was faded and 0.0 over the others (``faded-ink-mse`` reads
+    both); the noisy patches are those drawn without it.
+
+    Raises
+    ------
+    ValueError
+        ``teacher`` and ``mark_faded`` together (both use the second target channel).
     """
     import tensorflow as tf
+
+    if teacher is not None and mark_faded:
+        raise ValueError("a teacher and mark_faded both use the second target channel")
 
     def generate():
         rng = np.random.default_rng(seed)
         for _ in range(steps):
+            infos = [{} for _ in range(batch_size)]
             xs, ys = zip(
-                *(sample_patch(pages, patch, rng, augment, weights) for _ in range(batch_size)),
+                *(sample_patch(pages, patch, rng, augment, weights, info) for info in infos),
                 strict=True,
             )
             x, y = np.stack(xs)[..., None], np.stack(ys)[..., None]  # (B, P, P, 1) each
             if teacher is not None:
                 y = np.concatenate([y, teacher(x).astype(np.float32)], axis=-1)  # (B, P, P, 2)
+            elif mark_faded:
+                flags = np.array([i["faded"] for i in infos], np.float32)[:, None, None, None]
+                y = np.concatenate([y, np.broadcast_to(flags, y.shape)], axis=-1)  # (B, P, P, 2)
             yield x, y
 
     spec = tf.TensorSpec((batch_size, patch, patch, 1), tf.float32)
-    target = tf.TensorSpec((batch_size, patch, patch, 1 if teacher is None else 2), tf.float32)
+    two = teacher is not None or mark_faded
+    target = tf.TensorSpec((batch_size, patch, patch, 2 if two else 1), tf.float32)
     return tf.data.Dataset.from_generator(generate, output_signature=(spec, target)).prefetch(2)

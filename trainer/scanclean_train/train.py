@@ -85,8 +85,9 @@ class FitConfig:
         Training patch side (px).
     loss : str
         ``mse``, ``mae``, ``ink-mse`` (MSE with ink pixels, clean < 0.5, weighted 4x),
-        ``ink-mae`` (the same weights on the absolute error) or ``deep-mse`` (MSE with ink
-        at least 4 px from the paper weighted 4x).
+        ``ink-mae`` (the same weights on the absolute error), ``deep-mse`` (MSE with ink
+        at least 4 px from the paper weighted 4x) or ``faded-ink-mse`` (``ink-mse`` on the
+        patches whose ink was faded, plain MSE on the others; needs ``augment``).
     learning_rate : float
         Adam's initial learning rate; cosine decay to 5 % over the run.
     val_groups : list of str or None
@@ -263,6 +264,8 @@ class FitConfig:
             raise ValueError(f"teacher_weight must be in (0, 1], not {self.teacher_weight}")
         if self.train_only is not None and not self.train_only:
             raise ValueError("train_only needs at least one layer-name prefix, or None")
+        if self.loss == "faded-ink-mse" and not self.augment:
+            raise ValueError("faded-ink-mse weights the faded patches; it needs augmentation")
         if self.teacher and self.loss not in BASE_LOSSES:
             names = ", ".join(BASE_LOSSES[:-1]) + " or " + BASE_LOSSES[-1]
             raise ValueError(f"a teacher blends toward {names}, not {self.loss!r}")
@@ -299,12 +302,30 @@ def deep_ink_weighted_mse(y_true, y_pred):
     return ops.mean(deep_ink_weight(y_true) * ops.square(y_true - y_pred))
 
 
+def faded_ink_weighted_mse(y_true, y_pred):
+    """``ink-mse`` on patches whose ink was faded, plain MSE on the others.
+
+    ``y_true`` is (B, P, P, 2) float32: the clean patch, then 1.0 over a patch whose ink
+    the augmentation faded and 0.0 over the others (``data.make_patch_dataset`` with
+    ``mark_faded``); ``y_pred`` is (B, P, P, 1). Asks faint ink to come out dark without
+    pulling the rims and grey of unfaded pages dark as well.
+    """
+    from keras import ops
+
+    from .losses import ink_weight
+
+    clean, faded = y_true[..., :1], y_true[..., 1:2]
+    weight = 1.0 + (ink_weight(clean) - 1.0) * faded  # 4 on faded ink, else 1
+    return ops.mean(weight * ops.square(clean - y_pred))
+
+
 LOSSES = {
     "mse": "mse",
     "mae": "mae",
     "ink-mse": ink_weighted_mse,
     "ink-mae": ink_weighted_mae,
     "deep-mse": deep_ink_weighted_mse,
+    "faded-ink-mse": faded_ink_weighted_mse,
 }
 
 
@@ -661,6 +682,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
                 augment=augment,
                 weights=weights,
                 teacher=teach,
+                mark_faded=config.loss == "faded-ink-mse",
             )
             history = model.fit(
                 patches.repeat(),
