@@ -605,6 +605,7 @@ def test_fade_cli_writes_the_set_and_reports_a_bad_group(tmp_path, capsys):
         ({"context": [2, 0]}, "one or more dilation rates"),
         ({"teacher": "t.onnx", "loss": "deep-mse"}, "a teacher blends toward"),
         ({"train_only": []}, "train_only needs at least one layer-name prefix"),
+        ({"train_only": ["enc0"]}, "train_only needs init"),
         ({"loss": "faded-ink-mse", "augment": False}, "it needs augmentation"),
     ],
 )

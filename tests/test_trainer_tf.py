@@ -99,6 +99,7 @@ def test_fit_writes_the_run_folder(tiny_run):
     root, _, result = tiny_run
     run = root / "run"
     record = json.loads((run / "config.json").read_text())
+    assert record["trainable_parameters"] == 12_785  # every layer trains, no BN statistics
     assert record["config"]["split"]["val_groups"] == ["data/b"]
     assert record["config"]["split"]["val_pages"] == ["4.png", "5.png"]
     assert record["parameters"] == 12_785

@@ -123,7 +123,8 @@ class FitConfig:
         full-resolution level): only the layers whose names start with one of them are
         trained, the others keep their weights (and their batch-normalization layers use
         their stored statistics); :func:`freeze_except`. For fine-tuning part of a network
-        ("surgical fine-tuning", Lee et al., ICLR 2023). None trains every layer.
+        ("surgical fine-tuning", Lee et al., ICLR 2023); needs ``init``. None trains every
+        layer.
     max_scale : float
         Largest scale-jitter factor (``data.Augment.max_scale``).
     p_scale : float
@@ -263,7 +264,9 @@ class FitConfig:
         if not 0.0 < self.teacher_weight <= 1.0:
             raise ValueError(f"teacher_weight must be in (0, 1], not {self.teacher_weight}")
         if self.train_only is not None and not self.train_only:
-            raise ValueError("train_only needs at least one layer-name prefix, or None")
+            raise ValueError("train_only needs at least one layer-name prefix")
+        if self.train_only and not self.init:
+            raise ValueError("train_only needs init: the weights the other layers keep")
         if self.loss == "faded-ink-mse" and not self.augment:
             raise ValueError("faded-ink-mse weights the faded patches; it needs augmentation")
         if self.teacher and self.loss not in BASE_LOSSES:
@@ -614,9 +617,9 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     model, info = build_model(config.arch, config.widths, config.context)
     if config.init:
         start_from(model, config.init)
-    trainable = model.count_params()
     if config.train_only:
-        trainable = freeze_except(model, config.train_only)
+        freeze_except(model, config.train_only)
+    trainable = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
     predictor = make_predictor(model)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, config.epochs * config.steps_per_epoch, alpha=0.05
