@@ -82,6 +82,19 @@ def tiny_config(data, **settings) -> FitConfig:
     )
 
 
+def tuning_config(root, data, **settings) -> FitConfig:
+    """Three steps at learning rate 1e-2 from :func:`tiny_run`'s model, keeping the last epoch."""
+    return tiny_config(
+        data,
+        epochs=1,
+        steps_per_epoch=3,
+        learning_rate=1e-2,
+        init=str(root / "run" / "model.keras"),
+        keep="last",
+        **settings,
+    )
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """A 2-epoch fit of ``seed`` on generated pairs in two background groups."""
@@ -214,16 +227,7 @@ def test_freeze_except_trains_only_the_named_layers_and_keeps_the_weight_order()
 def test_fit_with_train_only_leaves_the_other_layers_as_they_were(tiny_run, tmp_path):
     root, data, _ = tiny_run
     start = load_run_model(root / "run" / "model.keras").get_weights()
-    config = tiny_config(
-        data,
-        epochs=1,
-        steps_per_epoch=3,
-        seed=8,
-        learning_rate=1e-2,
-        init=str(root / "run" / "model.keras"),
-        keep="last",
-        train_only=["output"],
-    )
+    config = tuning_config(root, data, seed=8, train_only=["output"])
     fit(config, tmp_path / "surgical", log=lambda line: None)
     tuned = load_run_model(tmp_path / "surgical" / "model.keras").get_weights()
     # seed: six hidden convs (kernel, bias) and the output conv (kernel, bias) last
@@ -465,16 +469,7 @@ def test_fit_with_a_teacher_trains_toward_its_output(tiny_run, tiny_model_path, 
         np.testing.assert_allclose(y1[..., 1:], teach(np.asarray(x1)), atol=1e-6)
 
     def tuned(name, **teacher):
-        config = tiny_config(
-            data,
-            epochs=1,
-            steps_per_epoch=3,
-            seed=6,
-            learning_rate=1e-2,
-            init=str(root / "run" / "model.keras"),
-            keep="last",
-            **teacher,
-        )
+        config = tuning_config(root, data, seed=6, **teacher)
         fit(config, tmp_path / name, log=lambda line: None)
         return tmp_path / name
 
