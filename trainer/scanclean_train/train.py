@@ -535,6 +535,11 @@ def start_from(model, path: Path | str) -> None:
     model.set_weights(theirs)
 
 
+def _trainable_parameters(model) -> int:
+    """Number of trainable parameters (batch-normalization statistics excluded)."""
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+
+
 def freeze_except(model, prefixes: list[str]) -> int:
     """Train only the layers whose names start with one of ``prefixes``; freeze the rest.
 
@@ -568,7 +573,7 @@ def freeze_except(model, prefixes: list[str]) -> int:
         )
     for layer in weighted:
         layer.trainable = layer.name.startswith(tuple(prefixes))
-    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+    return _trainable_parameters(model)
 
 
 def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
@@ -619,7 +624,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         start_from(model, config.init)
     if config.train_only:
         freeze_except(model, config.train_only)
-    trainable = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+    trainable = _trainable_parameters(model)
     predictor = make_predictor(model)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, config.epochs * config.steps_per_epoch, alpha=0.05
