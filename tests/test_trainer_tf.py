@@ -19,7 +19,14 @@ from tests.test_trainer_data import write_pair_dir  # noqa: E402
 from scanclean.tiling import pad_reflect  # noqa: E402
 from scanclean_train import cli as train_cli  # noqa: E402
 from scanclean_train.export import describe_training  # noqa: E402
-from scanclean_train.model import build_model, build_seed, build_unet, macs_per_pixel  # noqa: E402
+from scanclean_train.model import (  # noqa: E402
+    build_mirror_unet,
+    build_model,
+    build_seed,
+    build_unet,
+    expand_mirror_unet,
+    macs_per_pixel,
+)
 from scanclean_train.train import (  # noqa: E402
     LOSSES,
     FitConfig,
@@ -67,6 +74,72 @@ def test_unet_receptive_field_bounds_the_influence_of_a_pixel(context):
     assert info.size_multiple == 8 and macs_per_pixel(model) > 0
     if context:  # the dilated convolutions widen the field: more than the plain U-Net's
         assert reach > build_unet((4, 4, 4, 4))[1].receptive_field // 2
+
+
+MIRRORS = {  # the three mirror images of an (N, H, W, C) batch
+    "left-right": lambda a: a[:, :, ::-1],
+    "up-down": lambda a: a[:, ::-1],
+    "both": lambda a: a[:, ::-1, ::-1],
+}
+
+
+def random_statistics(model, seed: int) -> None:
+    """Give every batch normalization random scale, offset and statistics (not 1, 0, 0, 1)."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if "bn" in layer.name:
+            gamma, beta, mean, var = (w.shape for w in layer.get_weights())
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, gamma).astype(np.float32),
+                    rng.normal(0, 0.3, beta).astype(np.float32),
+                    rng.normal(0, 0.3, mean).astype(np.float32),
+                    rng.uniform(0.5, 2.0, var).astype(np.float32),
+                ]
+            )
+
+
+def test_mirror_unet_mirrors_its_output_with_its_input_where_the_plain_unet_does_not():
+    tf.keras.utils.set_random_seed(3)
+    mirror, info = build_mirror_unet((4, 8, 8))
+    plain, plain_info = build_unet((4, 8, 8))
+    for model in (mirror, plain):
+        random_statistics(model, 4)
+    x = make_page(40, 56, seed=5)[None, ..., None]  # even sides: the pooling grid mirrors too
+    for name, flip in MIRRORS.items():
+        for model, limit in ((mirror, 1e-6), (plain, None)):
+            for training in (False, True):  # batch statistics per field in training too
+                y = np.asarray(model(x, training=training))
+                error = np.abs(flip(np.asarray(model(flip(x).copy(), training=training))) - y)
+                if limit is None:
+                    assert error.max() > 1e-3, name  # the check can tell
+                else:
+                    assert error.max() < (1e-5 if training else limit), (name, training)
+    assert info.receptive_field == plain_info.receptive_field and info.size_multiple == 4
+    assert macs_per_pixel(mirror) == macs_per_pixel(plain)  # the exported convolutions
+    kernels = [
+        sum(int(np.prod(w.shape)) for w in m.trainable_weights if "kernel" in w.path)
+        for m in (mirror, plain)
+    ]
+    assert 4 * kernels[0] == kernels[1]  # every kernel tied over the four mirror images
+
+
+def test_expanded_mirror_unet_computes_the_same_and_exports_as_a_plain_unet():
+    ort = pytest.importorskip("onnxruntime")
+    from scanclean_train.export import to_onnx_bytes
+
+    tf.keras.utils.set_random_seed(6)
+    mirror, info = build_mirror_unet((4, 8, 8, 12))
+    random_statistics(mirror, 7)
+    plain = expand_mirror_unet(mirror)
+    assert plain.name == "unet" and macs_per_pixel(plain) == macs_per_pixel(mirror)
+    page = pad_reflect(make_page(37, 53, seed=8), info.size_multiple)[0][None, ..., None]
+    expected = np.asarray(mirror(page))
+    np.testing.assert_allclose(np.asarray(plain(page)), expected, atol=1e-5)
+    session = ort.InferenceSession(to_onnx_bytes(plain), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"input": page})[0], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="not a mirror-unet"):
+        expand_mirror_unet(plain)
 
 
 def tiny_config(data, **settings) -> FitConfig:
@@ -287,6 +360,33 @@ def test_average_writes_the_mean_of_the_runs_weights(tiny_run, tmp_path, capsys)
     assert not (tmp_path / "x").exists()
 
 
+def test_fit_and_export_of_a_mirror_unet(tiny_run, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    import onnx
+
+    _, data, _ = tiny_run
+    out = tmp_path / "m"
+    argv = ["fit", "--data", str(data), "--out", str(out), "--epochs", "1", "--steps", "2"]
+    argv += ["--patch", "32", "--batch-size", "4", "--threads", "1", "--val-groups", "b"]
+    assert train_cli.main([*argv, "--arch", "mirror-unet", "--widths", "4,8,8"]) == 0
+    record = json.loads((out / "config.json").read_text())
+    assert record["architecture"]["name"] == "mirror-unet-4-8-8"
+    assert record["macs_per_pixel"] == macs_per_pixel(build_unet((4, 8, 8))[0])
+    model = load_run_model(out / "model.keras")
+    moving = [lay.moving_mean.numpy() for lay in model.layers if "bn" in lay.name]
+    assert all(np.abs(m).max() > 0 for m in moving)  # the training steps updated them
+    assert train_cli.main(["export", str(out / "model.keras"), "--out", str(out / "m.onnx")]) == 0
+    meta = {p.key: p.value for p in onnx.load(out / "m.onnx").metadata_props}
+    assert meta["architecture"] == "mirror-unet-4-8-8"
+    assert meta["parameters"] == str(model.count_params())
+    session = ort.InferenceSession(str(out / "m.onnx"), providers=["CPUExecutionProvider"])
+    page = pad_reflect(make_page(37, 53, seed=9), 4)[0][None, ..., None]
+    y = session.run(None, {"input": page})[0]
+    np.testing.assert_allclose(y, np.asarray(model(page)), atol=1e-5)
+    flipped = session.run(None, {"input": page[:, ::-1, ::-1].copy()})[0]
+    np.testing.assert_allclose(flipped[:, ::-1, ::-1], y, atol=1e-5)
+
+
 def test_fit_builds_the_unet_widths_asked_for_and_refuses_bad_ones(tiny_run, tmp_path, capsys):
     import onnx
 
@@ -327,10 +427,10 @@ def test_fit_builds_the_unet_widths_asked_for_and_refuses_bad_ones(tiny_run, tmp
     assert sorted(dilations)[-2:] == [(2, 2), (3, 3)]
 
     assert train_cli.main([*argv, "--arch", "seed", "--widths", "4,8"]) == 1
-    assert "widths apply to the unet architecture only" in capsys.readouterr().err
+    assert "widths apply to the unet and mirror-unet architectures only" in capsys.readouterr().err
     assert train_cli.main([*argv, "--arch", "seed", "--context", "2"]) == 1
     assert "context block applies to the unet architecture only" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="unet architecture only"):
+    with pytest.raises(ValueError, match="mirror-unet architectures only"):
         build_model("seed", [4, 8])  # the API, not only the command line, refuses them
     with pytest.raises(ValueError, match="unet architecture only"):
         build_model("seed", context=[2])

@@ -10,7 +10,7 @@ __all__ = ["ARCH_NAMES", "DEFAULT_ARCH", "__version__"]
 
 __version__ = "0.1.0"
 
-ARCH_NAMES = ("seed", "unet")
+ARCH_NAMES = ("seed", "unet", "mirror-unet")
 """Names of the architectures ``scanclean_train.model.ARCHITECTURES`` builds (kept here so
 the command line lists them without importing Keras)."""
 

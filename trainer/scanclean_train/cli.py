@@ -2,7 +2,7 @@
 
 Subcommands::
 
-    scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet} [--widths F,F,...]
+    scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet,mirror-unet} [--widths F,F,...]
         [--context D,D,...] --out RUN ...
     scanclean-train average RUN1/model.keras RUN2/model.keras [...] --out RUN
     scanclean-train export RUN/model.keras --out MODEL.onnx [--name NAME] [--version V]
@@ -99,13 +99,20 @@ def add_fit(sub) -> None:
         metavar="DIR",
         help="data dir with noisy/ and clean/ (repeatable; validation groups come from the first)",
     )
-    p.add_argument("--arch", choices=ARCH_NAMES, default=DEFAULT_ARCH)
+    p.add_argument(
+        "--arch",
+        choices=ARCH_NAMES,
+        default=DEFAULT_ARCH,
+        help="seed: the reference DAE; unet: the default's U-Net; mirror-unet: that U-Net "
+        "equivariant to the four mirror images, kernels tied over them (default %(default)s)",
+    )
     p.add_argument(
         "--widths",
         type=split_widths,
         default=None,
         metavar="F,F,...",
-        help="unet only: filters per resolution, finest first (default 8,24,48,96)",
+        help="unet and mirror-unet (multiples of 4) only: filters per resolution, finest "
+        "first (default 8,24,48,96)",
     )
     p.add_argument(
         "--context",

@@ -378,11 +378,14 @@ def export(
     -------
     dict of str: the metadata written.
     """
-    from .model import macs_per_pixel
+    from .model import MirrorConv2D, expand_mirror_unet, macs_per_pixel
     from .train import load_run_model
 
     model_path, out = Path(model_path), Path(out)
     model = load_run_model(model_path)
+    parameters = model.count_params()
+    if any(isinstance(layer, MirrorConv2D) for layer in model.layers):
+        model = expand_mirror_unet(model)  # the same function as a plain U-Net graph
     record = run_record(model_path)
     arch = record.get("architecture", {})
     if not arch:
@@ -408,7 +411,7 @@ def export(
         "validation": validation,
         "metrics": json.dumps(metrics),
         "macs_per_pixel": str(macs_per_pixel(model)),
-        "parameters": str(model.count_params()),
+        "parameters": str(parameters),
         "description": description,
     }
     # tf2onnx has been seen (once in many runs) to declare a rank-5 output; convert again then.

@@ -39,12 +39,19 @@ def check_widths(widths: list[int], arch: str = "unet") -> list[int]:
     Raises
     ------
     ValueError
-        ``arch`` is not ``unet``, fewer than two counts, or a count below 1.
+        ``arch`` is not ``unet`` or ``mirror-unet``, fewer than two counts, a count below
+        1, or (``mirror-unet``) a count that is not a multiple of 4.
     """
-    if arch != "unet":
-        raise ValueError(f"widths apply to the unet architecture only, not {arch!r}")
+    if arch not in ("unet", "mirror-unet"):
+        raise ValueError(
+            f"widths apply to the unet and mirror-unet architectures only, not {arch!r}"
+        )
     if len(widths) < 2 or min(widths) < 1:
         raise ValueError(f"widths must be two or more positive filter counts: {list(widths)}")
+    if arch == "mirror-unet" and any(w % 4 for w in widths):
+        raise ValueError(
+            f"mirror-unet widths must be multiples of 4 (fields of four): {list(widths)}"
+        )
     return widths
 
 
