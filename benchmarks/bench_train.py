@@ -14,7 +14,10 @@ costs steps x step time. Needs the ``train`` extra (TensorFlow) and paired data 
 Usage::
 
     python benchmarks/bench_train.py --data ../shared/data/noisyoffice --data runs/data/synth
+                                     [--arch NAME] [--widths F,F,...]
                                      [--patch PX] [--batch-size N] [--steps N] [--threads N]
+
+``--arch mirror-unet --widths 16,48,96,192`` times that architecture instead of the default.
 """
 
 from __future__ import annotations
@@ -53,6 +56,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--steps", type=int, default=20, help="steps timed per figure")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--arch", default="unet", help="architecture (scanclean-train fit's --arch)"
+    )
+    parser.add_argument(
+        "--widths", default=None, help="filters per resolution, finest first (fit's --widths)"
+    )
     args = parser.parse_args(argv)
 
     import tensorflow as tf
@@ -83,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(args.batch_size):
             data_mod.sample_patch(pages, args.patch, rng, augment, weights)
 
-    model, info = build_model("unet")
+    widths = [int(w) for w in args.widths.split(",")] if args.widths else None
+    model, info = build_model(args.arch, widths)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=LOSSES["mse"], jit_compile=True)
     x = rng.uniform(0, 1, (args.batch_size, args.patch, args.patch, 1)).astype(np.float32)
     model.train_on_batch(x, x)  # compile outside the timing
