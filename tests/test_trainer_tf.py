@@ -360,15 +360,22 @@ def test_average_writes_the_mean_of_the_runs_weights(tiny_run, tmp_path, capsys)
     assert not (tmp_path / "x").exists()
 
 
+def short_fit_argv(data, out) -> list[str]:
+    """``scanclean-train fit`` arguments for 2 steps of 4 patches of 32 px, group ``b`` held out."""
+    argv = ["fit", "--data", str(data), "--out", str(out), "--epochs", "1", "--steps", "2"]
+    return argv + ["--patch", "32", "--batch-size", "4", "--threads", "1", "--val-groups", "b"]
+
+
 def test_fit_and_export_of_a_mirror_unet(tiny_run, tmp_path):
     ort = pytest.importorskip("onnxruntime")
     import onnx
 
     _, data, _ = tiny_run
     out = tmp_path / "m"
-    argv = ["fit", "--data", str(data), "--out", str(out), "--epochs", "1", "--steps", "2"]
-    argv += ["--patch", "32", "--batch-size", "4", "--threads", "1", "--val-groups", "b"]
-    assert train_cli.main([*argv, "--arch", "mirror-unet", "--widths", "4,8,8"]) == 0
+    assert (
+        train_cli.main([*short_fit_argv(data, out), "--arch", "mirror-unet", "--widths", "4,8,8"])
+        == 0
+    )
     record = json.loads((out / "config.json").read_text())
     assert record["architecture"]["name"] == "mirror-unet-4-8-8"
     assert record["macs_per_pixel"] == macs_per_pixel(build_unet((4, 8, 8))[0])
@@ -392,8 +399,7 @@ def test_fit_builds_the_unet_widths_asked_for_and_refuses_bad_ones(tiny_run, tmp
 
     _, data, _ = tiny_run
     out = tmp_path / "w"
-    argv = ["fit", "--data", str(data), "--out", str(out), "--epochs", "1", "--steps", "2"]
-    argv += ["--patch", "32", "--batch-size", "4", "--threads", "1", "--val-groups", "b"]
+    argv = short_fit_argv(data, out)
     assert train_cli.main([*argv, "--arch", "unet", "--widths", "4,6,8"]) == 0
     record = json.loads((out / "config.json").read_text())
     assert record["config"]["widths"] == [4, 6, 8]

@@ -264,6 +264,31 @@ def context_block(x, filters: int, dilations: tuple[int, ...]):
     return x
 
 
+def unet_features(inputs, widths, block, bottleneck_extra=None):
+    """The U-Net's encoder, bottleneck and decoder with skip connections, up to the last features.
+
+    Shapes: (N, H, W, C) in, (N, H, W, widths[0]) out; ``len(widths) - 1`` 2x2 max
+    poolings down and nearest upsamplings back, each decoder level fed the encoder's
+    features of its resolution. ``block(x, filters, name, first)`` builds each level's
+    convolutions (``first``: the one that takes the input); ``bottleneck_extra(x)``, if
+    given, follows the bottleneck (the context block).
+    """
+    skips = []
+    x = inputs
+    for i, f in enumerate(widths[:-1]):
+        x = block(x, f, f"enc{i}", i == 0)
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    x = block(x, widths[-1], "bottleneck", False)
+    if bottleneck_extra is not None:
+        x = bottleneck_extra(x)
+    for i in reversed(range(len(widths) - 1)):
+        x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}")(x)
+        x = layers.Concatenate(name=f"cat{i}")([x, skips[i]])
+        x = block(x, widths[i], f"dec{i}", False)
+    return x
+
+
 def unet_receptive_field(levels: int, context: tuple[int, ...] = ()) -> int:
     """Receptive field (px) of :func:`build_unet` with ``levels`` resolutions.
 
@@ -310,18 +335,12 @@ def build_unet(
     info : ArchInfo; size multiple ``2 ** (len(widths) - 1)``.
     """
     inputs = keras.Input((None, None, 1), name="input")
-    skips = []
-    x = inputs
-    for i, f in enumerate(widths[:-1]):
-        x = conv_block(x, f, f"enc{i}")
-        skips.append(x)
-        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
-    x = conv_block(x, widths[-1], "bottleneck")
-    x = context_block(x, widths[-1], context)
-    for i in reversed(range(len(widths) - 1)):
-        x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}")(x)
-        x = layers.Concatenate(name=f"cat{i}")([x, skips[i]])
-        x = conv_block(x, widths[i], f"dec{i}")
+    x = unet_features(
+        inputs,
+        widths,
+        lambda x, f, name, first: conv_block(x, f, name),
+        lambda x: context_block(x, widths[-1], context),
+    )
     correction = layers.Conv2D(1, 3, padding="same", name="correction")(x)
     outputs = ResidualSigmoid(name="output")([inputs, correction])
     levels = len(widths)
@@ -355,17 +374,7 @@ def build_mirror_unet(widths: tuple[int, ...] = DEFAULT_WIDTHS) -> tuple[keras.M
     info : ArchInfo; size multiple ``2 ** (len(widths) - 1)``.
     """
     inputs = keras.Input((None, None, 1), name="input")
-    skips = []
-    x = inputs
-    for i, f in enumerate(widths[:-1]):
-        x = mirror_conv_block(x, f, f"enc{i}", lift=i == 0)
-        skips.append(x)
-        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
-    x = mirror_conv_block(x, widths[-1], "bottleneck")
-    for i in reversed(range(len(widths) - 1)):
-        x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}")(x)
-        x = layers.Concatenate(name=f"cat{i}")([x, skips[i]])
-        x = mirror_conv_block(x, widths[i], f"dec{i}")
+    x = unet_features(inputs, widths, mirror_conv_block)
     correction = MirrorConv2D(1, "project", use_bias=True, name="correction")(x)
     outputs = ResidualSigmoid(name="output")([inputs, correction])
     levels = len(widths)
