@@ -389,8 +389,8 @@ def expand_mirror_unet(model: keras.Model) -> keras.Model:
     Every :class:`MirrorConv2D` becomes a ``Conv2D`` with its expanded kernel and every
     :class:`FieldBatchNorm` a ``BatchNormalization`` with its per-field values repeated
     over the field's four channels, so the two agree to float rounding. The exporter
-    converts this one: its graph is the default U-Net's (TensorFlow's graph optimizer
-    stops on the tied kernels' own graph), so it runs at the same speed.
+    converts this one: its graph is the default U-Net's, so it runs at the same speed
+    (and TensorFlow's graph optimizer aborts on the graph that builds the tied kernels).
 
     Parameters
     ----------
