@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +28,7 @@ for sub in ("desktop", "trainer"):
         sys.path.insert(0, str(ROOT / sub))  # source checkout without pip install -e
 
 import numpy as np  # noqa: E402
+from bench_widths import time_model  # noqa: E402  (this folder is on sys.path as the script's)
 
 CROP = 256  # px
 
@@ -90,22 +90,6 @@ def quantize(model: Path, out: Path, crops: list) -> None:
     onnx.save(quantized, out)
 
 
-def megapixels_per_second(model: Path, size: int, repeat: int) -> float:
-    """Best MP/s of the tiled engine on a (size, size) random page."""
-    from scanclean.engine import clean_image
-    from scanclean.model import ModelSession
-
-    session = ModelSession(model)
-    page = np.random.default_rng(0).random((size, size), dtype=np.float32)
-    clean_image(page[: size // 4, : size // 4], session)  # warm up
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        clean_image(page, session)
-        best = min(best, time.perf_counter() - start)
-    return size * size / 1e6 / best
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True)
@@ -120,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     quantize(args.model, args.out, calibration_crops(args.data, groups, args.crops))
     print(f"page {args.size} x {args.size} px, tiled engine, best of {args.repeat}")
     for path in (args.model, args.out):
-        print(f"{str(path):<40} {megapixels_per_second(path, args.size, args.repeat):6.2f} MP/s")
+        seconds = time_model(path, args.size, args.repeat)
+        print(f"{str(path):<40} {args.size**2 / 1e6 / seconds:6.2f} MP/s")
     return 0
 
 
