@@ -37,6 +37,8 @@ for sub in ("desktop", "trainer"):
 
 import numpy as np  # noqa: E402
 
+from scanclean_train.cli import split_widths  # noqa: E402  (parses and checks --widths)
+
 
 def seconds_per_call(fn, repeat: int) -> float:
     """Mean wall time of ``fn()`` over ``repeat`` calls (s)."""
@@ -60,7 +62,10 @@ def main(argv: list[str] | None = None) -> None:
         "--arch", default="unet", help="architecture (scanclean-train fit's --arch)"
     )
     parser.add_argument(
-        "--widths", default=None, help="filters per resolution, finest first (fit's --widths)"
+        "--widths",
+        type=split_widths,
+        default=None,
+        help="filters per resolution, finest first (fit's --widths)",
     )
     args = parser.parse_args(argv)
 
@@ -92,8 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(args.batch_size):
             data_mod.sample_patch(pages, args.patch, rng, augment, weights)
 
-    widths = [int(w) for w in args.widths.split(",")] if args.widths else None
-    model, info = build_model(args.arch, widths)
+    model, info = build_model(args.arch, args.widths)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=LOSSES["mse"], jit_compile=True)
     x = rng.uniform(0, 1, (args.batch_size, args.patch, args.patch, 1)).astype(np.float32)
     model.train_on_batch(x, x)  # compile outside the timing
