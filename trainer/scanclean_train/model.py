@@ -455,8 +455,9 @@ def build_model(arch: str, widths=None, context=None) -> tuple[keras.Model, Arch
     Raises
     ------
     ValueError
-        Unknown name, ``widths`` or ``context`` for an architecture other than ``unet``,
-        or unusable values (:func:`train.check_widths`, :func:`train.check_context`).
+        Unknown name, ``widths`` for an architecture other than ``unet`` and
+        ``mirror-unet``, ``context`` for one other than ``unet``, or unusable values
+        (:func:`train.check_widths`, :func:`train.check_context`).
     """
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}")
@@ -469,7 +470,7 @@ def build_model(arch: str, widths=None, context=None) -> tuple[keras.Model, Arch
     if context:
         check_context(list(context), arch)
     if arch == "mirror-unet":
-        return build_mirror_unet(tuple(widths))
+        return build_mirror_unet(tuple(widths or DEFAULT_WIDTHS))
     return build_unet(tuple(widths or DEFAULT_WIDTHS), tuple(context or ()))
 
 
