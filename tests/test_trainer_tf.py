@@ -6,6 +6,7 @@ Few and quick: one tiny fit of ``seed`` is shared by the module.
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -281,6 +282,66 @@ def test_weight_averaging_ends_each_epoch_on_the_average(tiny_run, tmp_path):
     one_step, four_steps, averaged = tuned(1, None), tuned(4, None), tuned(4, 0.999999)
     assert gap(four_steps, one_step) > 1e-3  # plain training moves on
     assert gap(averaged, one_step) < 1e-5
+
+
+def test_a_stopped_run_resumes_as_if_it_had_never_stopped(tiny_run, tmp_path, capsys):
+    # Adam's moments, its step count (the cosine schedule) and the weight average all
+    # carry over: a run stopped after epoch 1 and resumed ends on the weights of the
+    # unbroken run, and its history and record cover the three epochs
+    root, data, _ = tiny_run
+
+    def config(**settings):
+        init = str(root / "run" / "model.keras")
+        return tiny_config(
+            data,
+            seed=7,
+            epochs=3,
+            steps_per_epoch=3,
+            learning_rate=1e-2,
+            init=init,
+            ema=0.9,
+            **settings,
+        )
+
+    whole = fit(config(), tmp_path / "whole", log=lambda line: None)
+    assert not (tmp_path / "whole" / "resume.npz").exists()  # the schedule is done
+    broken = tmp_path / "broken"
+    fit(config(stop_after=1), broken, log=lambda line: None)
+    assert (broken / "resume.npz").is_file()
+    args = ["resume", str(broken), "--threads", "1"]
+    assert train_cli.main(args) == 0
+    resumed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert not (broken / "resume.npz").exists()
+
+    def weights(run):
+        return load_run_model(run / "model.keras").get_weights()
+
+    assert resumed["epochs_done"] == 3 and resumed["best_epoch"] == whole["best_epoch"]
+    pairs = zip(weights(broken), weights(tmp_path / "whole"), strict=True)
+    assert max(float(np.abs(a - b).max()) for a, b in pairs) < 1e-5
+    assert resumed["best_val_rmse"] == pytest.approx(whole["best_val_rmse"], abs=1e-6)
+    rows = (broken / "history.csv").read_text().strip().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3"]
+    whole_rows = (tmp_path / "whole" / "history.csv").read_text().strip().splitlines()
+    assert [r.split(",")[3] for r in rows[1:]] == [r.split(",")[3] for r in whole_rows[1:]]
+    record = json.loads((broken / "config.json").read_text())
+    assert [r["after_epoch"] for r in record["resumed"]] == [1]
+    assert record["result"]["epochs_done"] == 3
+
+
+def test_resume_refuses_a_finished_run_and_changed_data(tiny_run, tmp_path, capsys):
+    root, data, _ = tiny_run
+    assert train_cli.main(["resume", str(root / "run")]) == 1  # finished: nothing to resume
+    assert "resume.npz: no such file" in capsys.readouterr().err
+    moved = tmp_path / "data"
+    shutil.copytree(data, moved)
+    run = tmp_path / "run"
+    fit(tiny_config(moved, epochs=2, steps_per_epoch=1, stop_after=1), run, log=lambda line: None)
+    for side in ("noisy", "clean"):  # a page added since: a group of its own
+        shutil.copy(moved / side / "0.png", moved / side / "6.png")
+    assert train_cli.main(["resume", str(run)]) == 1
+    assert "no longer gives the run's split" in capsys.readouterr().err
+    assert (run / "resume.npz").is_file()  # still there for when the data is back
 
 
 def test_freeze_except_trains_only_the_named_layers_and_keeps_the_weight_order():

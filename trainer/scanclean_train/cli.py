@@ -4,6 +4,7 @@ Subcommands::
 
     scanclean-train fit --data DIR [--data DIR2 ...] --arch {seed,unet,mirror-unet} [--widths F,F,...]
         [--context D,D,...] --out RUN ...
+    scanclean-train resume RUN [--threads N] [--max-minutes M] [--stop-after N]
     scanclean-train average RUN1/model.keras RUN2/model.keras [...] --out RUN
     scanclean-train export RUN/model.keras --out MODEL.onnx [--name NAME] [--version V]
     scanclean-train evaluate --model MODEL.onnx --data DIR [--groups G,G] [--flips F,F] [--json]
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 
 def split_list(text: str) -> list[str]:
@@ -303,6 +305,60 @@ def run_fit(args) -> int:
     return 0
 
 
+def add_resume(sub) -> None:
+    p = sub.add_parser(
+        "resume",
+        help="continue a stopped fit (stop-after, max-minutes, Ctrl+C, a crash) from its last epoch",
+    )
+    p.add_argument("run", metavar="RUN", help="the run folder of the stopped fit")
+    p.add_argument("--threads", type=int, default=None, help="default: the run's")
+    p.add_argument(
+        "--max-minutes", type=float, default=None, help="wall-clock budget of this sitting (min)"
+    )
+    p.add_argument(
+        "--stop-after",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop again after epoch N of the schedule (default: run to its end)",
+    )
+
+
+def read_run_config(run: str | os.PathLike):
+    """The :class:`~scanclean_train.train.FitConfig` recorded in ``RUN/config.json``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The run folder has no ``config.json``.
+    ValueError
+        The record does not hold a configuration this trainer knows.
+    """
+    from .train import FitConfig
+
+    path = Path(run) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file; is {run} a run folder?")
+    try:
+        return FitConfig(**json.loads(path.read_text(encoding="utf-8"))["config"])
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a run configuration this trainer reads ({exc})") from exc
+
+
+def run_resume(args) -> int:
+    from .train import fit
+
+    config = read_run_config(args.run)
+    config.threads = args.threads if args.threads is not None else config.threads
+    config.max_minutes = args.max_minutes
+    config.stop_after = args.stop_after
+    if config.stop_after is not None and not 1 <= config.stop_after <= config.epochs:
+        raise ValueError(f"--stop-after must be between 1 and {config.epochs}")
+    result = fit(config, args.run, log=lambda line: print(line, flush=True), resume=True)
+    print(json.dumps(result))
+    return 0
+
+
 def add_average(sub) -> None:
     p = sub.add_parser(
         "average", help="average the weights of fine-tuned runs into a new run (model soup)"
@@ -493,6 +549,7 @@ def run_fade(args) -> int:
 
 COMMANDS = {
     "fit": (add_fit, run_fit),
+    "resume": (add_resume, run_resume),
     "average": (add_average, run_average),
     "export": (add_export, run_export),
     "evaluate": (add_evaluate, run_evaluate),

@@ -7,11 +7,18 @@ the same split and the same patches. ``model.keras`` and ``config.json`` are wri
 atomically, so a run stopped at any moment keeps its last whole checkpoint;
 ``history.csv`` is a log, one flushed row per epoch. A run with no held-out groups (the
 final model of a validated recipe) leaves the validation columns empty.
+
+After every epoch the run also writes ``resume.npz`` (the weights, the optimizer's state
+and the epoch reached; atomically), so a run that was stopped (``stop_after``,
+``max_minutes``, Ctrl+C, a crash or a closed session) continues where it was with
+``fit(..., resume=True)`` (``scanclean-train resume RUN``), losing at most the epoch in
+progress. The file is removed when the schedule's last epoch is done.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import platform
@@ -27,6 +34,7 @@ from scanclean.engine import FLIPS
 from . import data as data_mod
 from .export import write_atomic
 
+RESUME_FILE = "resume.npz"  # in the run folder, while epochs of the schedule remain
 BASE_LOSSES = ("mse", "mae", "ink-mse")  # the losses losses.DistilledLoss can blend toward
 
 
@@ -150,7 +158,7 @@ class FitConfig:
         (``data.fade_ink``'s ``floor``); 0 (default, as every shipped model) for none.
     stop_after : int or None
         Stop after this many epochs, keeping the learning-rate schedule of ``epochs``
-        (to continue later with ``init``); None runs all ``epochs``.
+        (to continue later: ``fit(..., resume=True)``); None runs all ``epochs``.
     keep : str
         ``best``: ``model.keras`` is the epoch with the lowest validation RMSE; ``last``:
         the final epoch (for fine-tuning toward something the RMSE does not measure, such
@@ -542,6 +550,98 @@ def start_from(model, path: Path | str) -> None:
     model.set_weights(theirs)
 
 
+def save_resume_state(path: Path | str, model, optimizer, state: dict) -> None:
+    """Write what a stopped run needs to continue: weights, optimizer state, progress.
+
+    Parameters
+    ----------
+    path : Path or str
+        The ``.npz`` file to write, atomically (``export.write_atomic``).
+    model : keras.Model
+        Its weights (``get_weights``: trainable ones and batch-normalization statistics).
+    optimizer : keras.optimizers.Optimizer
+        Its variables (``save_own_variables``: step count, Adam's moments, the weight
+        average of ``use_ema``), so the learning-rate schedule and the moments go on.
+    state : dict
+        JSON-serialisable progress (epoch reached, best validation RMSE, seconds, ...).
+
+    Raises
+    ------
+    OSError
+        The file cannot be written.
+    """
+    arrays = {f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())}
+    store: dict = {}
+    optimizer.save_own_variables(store)
+    arrays.update({f"o{key}": np.asarray(value) for key, value in store.items()})
+    arrays["state"] = np.array(json.dumps(state))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomic(buffer.getvalue(), Path(path))
+
+
+def load_resume_state(path: Path | str, model, optimizer) -> dict:
+    """Restore what :func:`save_resume_state` wrote into a freshly built model and optimizer.
+
+    Parameters
+    ----------
+    path : Path or str
+        A ``resume.npz``.
+    model : keras.Model
+        Built with the run's architecture; gets the saved weights.
+    optimizer : keras.optimizers.Optimizer
+        The run's optimizer, attached to ``model`` (built here for its trainable
+        variables if it is not yet); gets the saved variables.
+
+    Returns
+    -------
+    dict : the saved progress.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        The file does not fit the model (other weight shapes) or the optimizer.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    with np.load(path, allow_pickle=False) as saved:
+        weights = [saved[f"w{i}"] for i in range(sum(k.startswith("w") for k in saved.files))]
+        store = {k[1:]: saved[k] for k in saved.files if k.startswith("o")}
+        state = json.loads(str(saved["state"]))
+    mine = [w.shape for w in model.get_weights()]
+    if [w.shape for w in weights] != mine:
+        raise ValueError(f"{path}: saved for other weight shapes than this {model.name!r} model")
+    model.set_weights(weights)
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    if len(store) != len(optimizer.variables):
+        raise ValueError(
+            f"{path}: {len(store)} optimizer variables saved, the optimizer has "
+            f"{len(optimizer.variables)}"
+        )
+    optimizer.load_own_variables(store)
+    return state
+
+
+def read_history(path: Path | str, epochs: int) -> list[list[str]]:
+    """The rows of a run's ``history.csv`` for its first ``epochs`` epochs (header excluded).
+
+    Raises
+    ------
+    ValueError
+        The file has fewer rows than that (it is not the log of the saved run).
+    """
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    kept = [row for row in rows if row and int(row[0]) <= epochs]
+    if len(kept) != epochs:
+        raise ValueError(f"{path}: {len(kept)} epochs logged, the saved run reached {epochs}")
+    return kept
+
+
 def _trainable_parameters(model) -> int:
     """Number of trainable parameters (batch-normalization statistics excluded)."""
     return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
@@ -583,26 +683,41 @@ def freeze_except(model, prefixes: list[str]) -> int:
     return _trainable_parameters(model)
 
 
-def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
+def fit(config: FitConfig, out_dir: Path | str, log=print, resume: bool = False) -> dict:
     """Train a model and write the run folder.
 
     Parameters
     ----------
     config : FitConfig
     out_dir : Path or str
-        Run folder (created). Gets ``model.keras``, ``history.csv``, ``config.json``.
+        Run folder (created). Gets ``model.keras``, ``history.csv``, ``config.json`` and,
+        while epochs remain, ``resume.npz``.
     log : callable
         Receives one line of text per epoch.
+    resume : bool
+        Continue the stopped run in ``out_dir`` from its ``resume.npz``: the same weights,
+        optimizer state (learning-rate schedule, moments, weight average), best epoch and
+        history, then the same patches for the remaining epochs as an unbroken run.
+        ``config`` must hold the run's settings (``config.json``); ``threads``,
+        ``max_minutes`` and ``stop_after`` may differ, and ``max_minutes`` counts from the
+        resumption.
 
     Returns
     -------
     dict with ``best_val_rmse``, ``identity_val_rmse``, ``best_epoch`` (each None when no
-    group is held out), ``kept_epoch``, ``seconds``.
+    group is held out), ``kept_epoch``, ``seconds`` (of training, over every sitting of a
+    resumed run) and ``epochs_done``.
 
     Raises
     ------
     data.DataError
         Unusable data directory (the message names the file).
+    FileNotFoundError
+        ``resume`` and the run folder has no ``resume.npz`` (it finished, or never did an
+        epoch).
+    ValueError
+        ``resume`` and the data's split, the saved state or the history do not match the
+        run's.
     """
     import keras
     import tensorflow as tf
@@ -616,9 +731,23 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         except RuntimeError:  # TensorFlow already started in this process: keep its threads
             log(f"note: TensorFlow already initialised; --threads {config.threads} not applied")
     out_dir = Path(out_dir)
+    resume_path = out_dir / RESUME_FILE
+    if resume and not resume_path.is_file():
+        raise FileNotFoundError(
+            f"{resume_path}: no such file; the run in {out_dir} finished its schedule, "
+            "never completed an epoch, or was written by a trainer without resumption"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:  # a new run in an old folder: the old run's state must not resume it
+        resume_path.unlink(missing_ok=True)
     keras.utils.set_random_seed(config.seed)
+    earlier = json.loads((out_dir / "config.json").read_text()) if resume else {}
     train_pairs, val_pairs = prepare_split(config)
+    if resume and config.split != earlier.get("config", {}).get("split"):
+        raise ValueError(
+            f"the data in {', '.join(config.data)} no longer gives the run's split "
+            "(pages added, removed or renamed); cannot resume"
+        )
     train_pages = data_mod.load_images(train_pairs)
     val_pages = data_mod.load_images(val_pairs)
     weights = data_mod.page_weights(
@@ -627,7 +756,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     step = max(1, len(val_pages) // max(1, config.val_pages_per_epoch))
     val_subset = val_pages[::step][: config.val_pages_per_epoch]
     model, info = build_model(config.arch, config.widths, config.context)
-    if config.init:
+    if config.init and not resume:
         start_from(model, config.init)
     if config.train_only:
         freeze_except(model, config.train_only)
@@ -650,6 +779,10 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
     else:
         loss = LOSSES[config.loss]
     model.compile(optimizer=optimizer, loss=loss, jit_compile=True)
+    state = {"epoch": 0, "best": None, "best_epoch": -1, "seconds": 0.0}
+    if resume:
+        state = load_resume_state(resume_path, model, optimizer)
+        rows = read_history(out_dir / "history.csv", state["epoch"])
     augment = make_augment(config)
     baseline = identity_rmse(val_subset) if val_subset else None
     record = {
@@ -669,6 +802,11 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
             "flips": config.teacher_flips,
             "weight": config.teacher_weight,
         }
+    if resume:
+        record["resumed"] = [
+            *earlier.get("resumed", []),
+            {"after_epoch": state["epoch"], "versions": record["versions"]},
+        ]
     write_record(record, out_dir / "config.json")
     log(
         f"{len(train_pairs)} training pages, {len(val_pairs)} validation pages "
@@ -683,11 +821,19 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         dropped = config.split["dropped_shared_text_pages"]
         log(f"{len(dropped)} pages sharing a held-out page's text dropped from training")
 
-    best, best_epoch, last_epoch, start = float("inf"), -1, 0, time.monotonic()
-    with open(out_dir / "history.csv", "w", newline="") as fh:
+    best = float("inf") if state["best"] is None else state["best"]
+    best_epoch, last_epoch = state["best_epoch"], state["epoch"]
+    start = time.monotonic()  # of this sitting; the history counts from the first
+    if resume:
+        log(f"resuming after epoch {state['epoch']} of {config.epochs}")
+    logged = io.StringIO()  # the header and, resuming, the saved run's epochs: written whole
+    csv.writer(logged).writerows([["epoch", "loss", "val_loss", "val_rmse", "seconds"]])
+    csv.writer(logged).writerows(rows if resume else [])
+    write_atomic(logged.getvalue().encode(), out_dir / "history.csv")
+    with open(out_dir / "history.csv", "a", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["epoch", "loss", "val_loss", "val_rmse", "seconds"])
-        for epoch in range(min(config.epochs, config.stop_after or config.epochs)):
+        end = min(config.epochs, config.stop_after or config.epochs)
+        for epoch in range(state["epoch"], end):
             patches = data_mod.make_patch_dataset(
                 train_pages,
                 config.patch,
@@ -708,7 +854,8 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
             )
             loss = history.history["loss"][-1]
             val_rmse = page_rmse(predictor, val_subset, info.size_multiple) if val_subset else None
-            elapsed = time.monotonic() - start
+            sitting = time.monotonic() - start
+            elapsed = state["seconds"] + sitting
             scored = val_rmse is not None
             writer.writerow(
                 [
@@ -727,6 +874,12 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
             last_epoch = epoch + 1
             if config.keep == "last":
                 save_model_atomic(model, out_dir / "model.keras")
+            if last_epoch < config.epochs:
+                progress = {"epoch": last_epoch, "best": best if best_epoch > 0 else None}
+                progress.update(best_epoch=best_epoch, seconds=elapsed)
+                save_resume_state(resume_path, model, optimizer, progress)
+            else:
+                resume_path.unlink(missing_ok=True)
             log(
                 f"epoch {epoch + 1}/{config.epochs}: loss {loss:.5f}  "
                 + (
@@ -737,7 +890,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
                 )
                 + f"  {elapsed:.0f} s"
             )
-            if config.max_minutes and elapsed > 60 * config.max_minutes:
+            if config.max_minutes and sitting > 60 * config.max_minutes:
                 log(f"stopping: time budget of {config.max_minutes} min reached")
                 break
     result = {
@@ -745,7 +898,8 @@ def fit(config: FitConfig, out_dir: Path | str, log=print) -> dict:
         "identity_val_rmse": baseline,
         "best_epoch": best_epoch if best_epoch > 0 else None,
         "kept_epoch": best_epoch if config.keep == "best" else last_epoch,
-        "seconds": round(time.monotonic() - start, 1),
+        "seconds": round(state["seconds"] + time.monotonic() - start, 1),
+        "epochs_done": last_epoch,
     }
     record["result"] = result
     write_record(record, out_dir / "config.json")
