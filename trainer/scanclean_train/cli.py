@@ -170,7 +170,8 @@ def add_fit(sub) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="stop after N epochs, keeping the learning-rate schedule of --epochs",
+        help="stop after N epochs, keeping the learning-rate schedule of --epochs "
+        "(go on later with: scanclean-train resume RUN)",
     )
     p.add_argument(
         "--max-scale", type=float, default=3.0, help="largest scale-jitter factor (default 3)"
