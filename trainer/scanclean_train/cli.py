@@ -347,14 +347,17 @@ def read_run_config(run: str | os.PathLike):
 
 
 def run_resume(args) -> int:
+    from dataclasses import replace
+
     from .train import fit
 
     config = read_run_config(args.run)
-    config.threads = args.threads if args.threads is not None else config.threads
-    config.max_minutes = args.max_minutes
-    config.stop_after = args.stop_after
-    if config.stop_after is not None and not 1 <= config.stop_after <= config.epochs:
-        raise ValueError(f"--stop-after must be between 1 and {config.epochs}")
+    config = replace(  # FitConfig checks the new settings, --stop-after's range included
+        config,
+        threads=args.threads if args.threads is not None else config.threads,
+        max_minutes=args.max_minutes,
+        stop_after=args.stop_after,
+    )
     result = fit(config, args.run, log=lambda line: print(line, flush=True), resume=True)
     print(json.dumps(result))
     return 0

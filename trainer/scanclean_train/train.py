@@ -780,6 +780,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print, resume: bool = False)
         loss = LOSSES[config.loss]
     model.compile(optimizer=optimizer, loss=loss, jit_compile=True)
     state = {"epoch": 0, "best": None, "best_epoch": -1, "seconds": 0.0}
+    rows = []  # history.csv rows of the epochs already done
     if resume:
         state = load_resume_state(resume_path, model, optimizer)
         rows = read_history(out_dir / "history.csv", state["epoch"])
@@ -827,8 +828,7 @@ def fit(config: FitConfig, out_dir: Path | str, log=print, resume: bool = False)
     if resume:
         log(f"resuming after epoch {state['epoch']} of {config.epochs}")
     logged = io.StringIO()  # the header and, resuming, the saved run's epochs: written whole
-    csv.writer(logged).writerows([["epoch", "loss", "val_loss", "val_rmse", "seconds"]])
-    csv.writer(logged).writerows(rows if resume else [])
+    csv.writer(logged).writerows([["epoch", "loss", "val_loss", "val_rmse", "seconds"], *rows])
     write_atomic(logged.getvalue().encode(), out_dir / "history.csv")
     with open(out_dir / "history.csv", "a", newline="") as fh:
         writer = csv.writer(fh)
@@ -875,8 +875,12 @@ def fit(config: FitConfig, out_dir: Path | str, log=print, resume: bool = False)
             if config.keep == "last":
                 save_model_atomic(model, out_dir / "model.keras")
             if last_epoch < config.epochs:
-                progress = {"epoch": last_epoch, "best": best if best_epoch > 0 else None}
-                progress.update(best_epoch=best_epoch, seconds=elapsed)
+                progress = {
+                    "epoch": last_epoch,
+                    "best": best if best_epoch > 0 else None,
+                    "best_epoch": best_epoch,
+                    "seconds": elapsed,
+                }
                 save_resume_state(resume_path, model, optimizer, progress)
             else:
                 resume_path.unlink(missing_ok=True)
